@@ -1,0 +1,65 @@
+# The one entry point of the pipeline.
+#
+#   make                        set up (first time), then the nightly job for every collection
+#   make collection/NAME        one collection end to end
+#   make STAGE COLLECTION=NAME  one stage of one collection (collect, index, plan, transform, dataset)
+#   make test                   the tests
+#   make help                   every target
+#
+# Every stage is a file target whose prerequisites are exactly what it reads, so Make redoes only
+# what changed, and `make -j N` runs independent work in parallel.
+
+SHELL := /bin/bash
+.DELETE_ON_ERROR:
+.SUFFIXES:
+MAKEFLAGS += --no-builtin-rules --no-print-directory
+
+include makerules/setup.mk
+include makerules/common.mk
+
+COLLECTIONS ?= $(sort $(patsubst collection/%/endpoint.csv,%,$(wildcard collection/*/endpoint.csv)))
+COLLECTION_TARGETS := $(addprefix collection/,$(COLLECTIONS))
+STAGES := collect index plan transform dataset
+
+ifdef COLLECTION
+# ---- one collection: its whole graph -------------------------------------------------------
+.DEFAULT_GOAL := collection
+include makerules/collection.mk
+include makerules/transform.mk
+include makerules/dataset.mk
+-include $(PLAN_MK)
+
+collection: dataset
+.PHONY: collection
+
+else
+# ---- every collection -----------------------------------------------------------------------
+.DEFAULT_GOAL := all
+all: $(COLLECTION_TARGETS)
+
+$(COLLECTION_TARGETS): collection/%: | $(VENV_READY)
+	@$(MAKE) COLLECTION=$* collection
+
+$(STAGES): | $(VENV_READY)
+	@for c in $(COLLECTIONS); do $(MAKE) COLLECTION=$$c $@ || exit 1; done
+
+.PHONY: all $(COLLECTION_TARGETS) $(STAGES)
+endif
+
+# ---- tests, housekeeping ----------------------------------------------------------------------
+test: $(VENV_READY)
+	$(VENV)/bin/pytest -q tests
+
+clean:
+	rm -rf var dataset
+
+help:
+	@echo "make                       set up if needed, then run the nightly job for every collection ($(COLLECTIONS))"
+	@echo "make collection/NAME       run one collection end to end"
+	@echo "make collect|index|plan|transform|dataset [COLLECTION=NAME]"
+	@echo "                           one stage, for one collection or for every collection"
+	@echo "make setup                 install Debian packages and build the virtual environment"
+	@echo "make test                  run the tests"
+	@echo "make clean                 remove everything regenerable (var/, dataset/)"
+
+.PHONY: test clean help

@@ -1,0 +1,44 @@
+# Collect, index and plan one collection ($(COLLECTION)).
+
+C := $(COLLECTION)
+COLLECTION_DIR := collection/$(C)/
+LOG_DIR := $(COLLECTION_DIR)log/
+VAR_C := var/$(C)/
+COLLECT_MK := $(VAR_C)collect-$(TODAY).mk
+PLAN_MK := $(VAR_C)plan.mk
+PLAN_CSV := $(VAR_C)plan.csv
+OLD_RESOURCE_CSV := $(wildcard $(COLLECTION_DIR)old-resource.csv)
+
+ifeq ($(wildcard $(COLLECTION_DIR)endpoint.csv),)
+$(error $(COLLECTION_DIR)endpoint.csv: no such collection: $(C))
+endif
+
+# Collect: one target per endpoint live today, so each endpoint is fetched at most once a day
+# and `make -j` fetches in parallel.
+define collect-endpoint
+	@$(PYTHON) bin/collect-endpoint --collection-dir $(COLLECTION_DIR) --endpoint $(1) --date $(TODAY) --progress $(2)
+endef
+
+-include $(COLLECT_MK)
+
+$(COLLECT_MK): $(COLLECTION_DIR)endpoint.csv | $(VENV_READY)
+	@$(PYTHON) bin/plan --collection $(C) --collect $(TODAY) $@
+
+# Index: log.csv and resource.csv, rebuilt from the logs; resource.csv's mtime moves only when
+# its content changes, so a night that collects nothing new plans and transforms nothing.
+$(VAR_C)index.done: $(ENDPOINT_LOGS) $(COLLECTION_DIR)source.csv | $(VENV_READY)
+	@$(if $(ENDPOINT_LOGS),$(PYTHON) bin/collect-summary --collection-dir $(COLLECTION_DIR) --date $(TODAY))
+	@$(PYTHON) bin/index $(COLLECTION_DIR)
+	@mkdir -p $(@D) && touch $@
+
+$(COLLECTION_DIR)log.csv $(COLLECTION_DIR)resource.csv: $(VAR_C)index.done ;
+
+# Plan: which resource feeds which dataset. The Makefile includes $(PLAN_MK) after every stage's
+# variables are set, and Make re-reads it once it is rebuilt.
+$(PLAN_MK) $(PLAN_CSV) &: $(COLLECTION_DIR)resource.csv $(OLD_RESOURCE_CSV) $(SPECIFICATION_DIR)dataset.csv | $(VENV_READY)
+	@$(PYTHON) bin/plan --collection $(C) $(PLAN_MK) $(PLAN_CSV)
+
+collect: $(ENDPOINT_LOGS)
+index: $(COLLECTION_DIR)log.csv $(COLLECTION_DIR)resource.csv
+plan: $(PLAN_MK)
+.PHONY: collect index plan

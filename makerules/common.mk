@@ -1,0 +1,35 @@
+# Names shared by every stage.
+
+TODAY := $(shell date -u +%F)
+SPECIFICATION_DIR := specification/
+TRANSFORMED_DIR := var/transformed/
+ISSUE_DIR := var/issue/
+COLUMN_FIELD_DIR := var/column-field/
+DATASET_RESOURCE_DIR := var/dataset-resource/
+CONVERTED_RESOURCE_DIR := var/converted-resource/
+CONVERTED_DIR := var/converted/
+EXPECTATION_DIR := var/expectation/
+DATASET_DIR := dataset/
+FLATTENED_DIR := dataset/flattened/
+CACHE_DIR := var/cache/
+
+# Until the organisation package is built by its own collection, transforms read the bundled snapshot.
+ORGANISATION_CSV := $(CACHE_DIR)organisation.csv
+
+$(ORGANISATION_CSV): example/organisation.csv
+	@mkdir -p $(@D)
+	@cmp -s $< $@ || cp $< $@
+
+# A content stamp: the .done file's recipe rewrites the stamp only when its content changes,
+# and the stamp's empty recipe makes Make look at its mtime again afterwards.
+# $(call code-stamp,NAME,FILES)
+define code-stamp
+var/code/$(1).done: $(2)
+	@mkdir -p var/code
+	@cat $$^ | sha256sum | cut -c1-64 > $$@.tmp
+	@cmp -s $$@.tmp var/code/$(1).stamp && rm $$@.tmp || mv $$@.tmp var/code/$(1).stamp
+	@touch $$@
+var/code/$(1).stamp: var/code/$(1).done ;
+endef
+
+LIBRARY_CORE := $(wildcard planning_pipeline/*.py)

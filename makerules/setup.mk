@@ -1,0 +1,19 @@
+# First-run set-up: Debian packages and the project's virtual environment.
+# The venv is built from a Python whose sqlite3 can load extensions (SpatiaLite, datasette).
+
+BASE_PYTHON ?= /usr/bin/python3
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+VENV_READY := $(VENV)/.ready
+
+$(VENV_READY): requirements.txt bin/setup-system
+	@sh bin/setup-system
+	@$(BASE_PYTHON) -c 'import sqlite3, sys; sys.exit(0 if hasattr(sqlite3.connect(":memory:"), "enable_load_extension") else "setup: $(BASE_PYTHON) cannot load sqlite extensions; set BASE_PYTHON to one that can")'
+	@echo "setup: building $(VENV) from $(BASE_PYTHON)"
+	@[ -x $(PYTHON) ] || $(BASE_PYTHON) -m venv $(VENV)
+	@$(PYTHON) -m pip install -q --disable-pip-version-check -r requirements.txt
+	@$(PYTHON) -c 'import osgeo' 2>/dev/null || $(PYTHON) -m pip install -q --disable-pip-version-check "GDAL==$$(gdal-config --version)"
+	@touch $@
+
+setup: $(VENV_READY)
+.PHONY: setup
