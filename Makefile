@@ -47,7 +47,7 @@ $(STAGES): | $(VENV_READY)
 endif
 
 # ---- tests, housekeeping ----------------------------------------------------------------------
-test: $(VENV_READY)
+test: test-setup
 	$(VENV)/bin/pytest -q tests
 
 clean:

