@@ -19,7 +19,7 @@ include makerules/common.mk
 
 COLLECTIONS ?= $(sort $(patsubst collection/%/endpoint.csv,%,$(wildcard collection/*/endpoint.csv)))
 COLLECTION_TARGETS := $(addprefix collection/,$(COLLECTIONS))
-STAGES := collect index plan transform dataset
+STAGES := collect index plan transform dataset tiles publish load load-postgis save restore
 
 ifdef COLLECTION
 # ---- one collection: its whole graph -------------------------------------------------------
@@ -27,23 +27,49 @@ ifdef COLLECTION
 include makerules/collection.mk
 include makerules/transform.mk
 include makerules/dataset.mk
+ifeq ($(filter $(NO_COLLECT_GOALS),$(MAKECMDGOALS)),)
 -include $(PLAN_MK)
+endif
+include makerules/load.mk
+ifeq ($(COLLECTION),organisation)
+include makerules/organisation.mk
+endif
 
-collection: dataset
+collection: dataset publish $(if $(DATABASE_URL),load-postgis)
 .PHONY: collection
 
 else
-# ---- every collection -----------------------------------------------------------------------
+# ---- every collection, in the nightly order -------------------------------------------------
 .DEFAULT_GOAL := all
-all: $(COLLECTION_TARGETS)
+OTHER_COLLECTIONS := $(filter-out organisation,$(COLLECTIONS))
+
+all: digital-land
+
+# the organisation collection builds the organisation package every other collection reads
+$(addprefix collection/,$(OTHER_COLLECTIONS)): $(filter collection/organisation,$(COLLECTION_TARGETS))
 
 $(COLLECTION_TARGETS): collection/%: | $(VENV_READY)
 	@$(MAKE) COLLECTION=$* collection
 
+organisation: | $(VENV_READY)
+	@$(MAKE) COLLECTION=organisation organisation
+
 $(STAGES): | $(VENV_READY)
 	@for c in $(COLLECTIONS); do $(MAKE) COLLECTION=$$c $@ || exit 1; done
 
-.PHONY: all $(COLLECTION_TARGETS) $(STAGES)
+# digital-land.sqlite3 and performance.sqlite3 read every collection: they come last
+digital-land: $(COLLECTION_TARGETS)
+	@$(MAKE) digital-land-files
+
+include makerules/digital-land.mk
+
+serve: | $(VENV_READY)
+	$(PYTHON) bin/serve-datasette --dir $(or $(DATASETTE_DIR),var/datasette/) --host $(or $(HOST),127.0.0.1) --port $(or $(PORT),8001)
+
+dags: | $(VENV_READY)
+	$(PYTHON) bin/generate-dags --specification-dir $(SPECIFICATION_DIR) --config orchestration/config.json --output-dir orchestration/dags
+
+.PHONY: all $(COLLECTION_TARGETS) $(STAGES) organisation digital-land serve dags
 endif
 
 # ---- tests, housekeeping ----------------------------------------------------------------------

@@ -19,7 +19,11 @@ define collect-endpoint
 	@$(PYTHON) bin/collect-endpoint --collection-dir $(COLLECTION_DIR) --endpoint $(1) --date $(TODAY) --progress $(2)
 endef
 
+# goals that must not collect first: restoring yesterday's state, saving it, help
+NO_COLLECT_GOALS := save restore help clean
+ifeq ($(filter $(NO_COLLECT_GOALS),$(MAKECMDGOALS)),)
 -include $(COLLECT_MK)
+endif
 
 $(COLLECT_MK): $(COLLECTION_DIR)endpoint.csv | $(VENV_READY)
 	@$(PYTHON) bin/plan --collection $(C) --collect $(TODAY) $@

@@ -13,10 +13,20 @@ DATASET_DIR := dataset/
 FLATTENED_DIR := dataset/flattened/
 CACHE_DIR := var/cache/
 
-# Until the organisation package is built by its own collection, transforms read the bundled snapshot.
-ORGANISATION_CSV := $(CACHE_DIR)organisation.csv
+# Every collection resolves organisations with the organisation package, dataset/organisation.csv;
+# the organisation collection, which builds that package, starts from the bundled snapshot.
+ORGANISATION_SNAPSHOT := $(CACHE_DIR)organisation.csv
+ifeq ($(COLLECTION),organisation)
+ORGANISATION_CSV := $(ORGANISATION_SNAPSHOT)
+else
+ORGANISATION_CSV := $(DATASET_DIR)organisation.csv
+ifneq ($(COLLECTION),)
+$(ORGANISATION_CSV):
+	@$(MAKE) COLLECTION=organisation organisation
+endif
+endif
 
-$(ORGANISATION_CSV): example/organisation.csv
+$(ORGANISATION_SNAPSHOT): example/organisation.csv
 	@mkdir -p $(@D)
 	@cmp -s $< $@ || cp $< $@
 

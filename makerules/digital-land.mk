@@ -19,3 +19,12 @@ $(PERFORMANCE_SQLITE): $(DIGITAL_LAND_SQLITE) bin/performance-sqlite
 
 digital-land-files: $(DIGITAL_LAND_SQLITE) $(PERFORMANCE_SQLITE)
 .PHONY: digital-land-files
+
+# the reference tables (dataset, organisation, typology, ...) swapped into PostGIS, when DATABASE_URL is set
+var/load/reference.stamp: $(DIGITAL_LAND_SQLITE) bin/load-reference
+	$(PYTHON) bin/load-reference $<
+	@$(if $(DATABASE_URL),mkdir -p $(@D) && touch $@)
+
+load-reference: var/load/reference.stamp
+digital-land-files: $(if $(DATABASE_URL),load-reference)
+.PHONY: load-reference

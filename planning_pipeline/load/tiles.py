@@ -1,0 +1,171 @@
+"""Vector tiles for a geography dataset: stream its entities into tippecanoe, publish an mbtiles file.
+
+Entities with a geometry (else a point) become newline-delimited GeoJSON features on tippecanoe's
+standard input, one layer named after the dataset. Retired entities (an end date today or earlier)
+and entities redirected or removed through old_entity are left out. tippecanoe writes to a
+temporary directory beside the output, which is renamed into place only when tippecanoe succeeded.
+"""
+import datetime
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import tempfile
+import urllib.parse
+
+from ..errors import UserError
+
+# the zoom range and options of the platform's tiles: zoom 4 to 15, nothing dropped or limited
+DEFAULT_MIN_ZOOM = 4
+DEFAULT_MAX_ZOOM = 15
+TIPPECANOE_OPTIONS = ("--no-progress-indicator", "--quiet", "-r1", "--no-feature-limit", "--no-tile-size-limit", "--force")
+
+PROPERTIES = (
+    ("entity", "entity"), ("name", "name"), ("reference", "reference"), ("dataset", "dataset"),
+    ("prefix", "prefix"), ("organisation_entity", "organisation-entity"), ("entry_date", "entry-date"),
+    ("start_date", "start-date"), ("end_date", "end-date"),
+)
+
+
+def _columns(conn, table):
+    return {row[1] for row in conn.execute(f'PRAGMA table_info("{table}")')}
+
+
+def features(sqlite_path, dataset, today=None, skipped=None):
+    """Yield (entity, GeoJSON feature dict) for the dataset's current entities with a geometry or point."""
+    import shapely.geometry
+    import shapely.wkt
+
+    today = today or datetime.date.today().isoformat()
+    skipped = skipped if skipped is not None else {}
+    if not os.path.isfile(sqlite_path):
+        raise UserError("dataset sqlite file not found", sqlite_path)
+    try:
+        conn = sqlite3.connect(f"file:{urllib.parse.quote(os.path.abspath(sqlite_path))}?mode=ro", uri=True)
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
+    except sqlite3.DatabaseError as error:
+        raise UserError(f"not a readable sqlite database: {error}", sqlite_path) from None
+    if "entity" not in tables:
+        raise UserError("no entity table", sqlite_path)
+    present = _columns(conn, "entity")
+    wanted = [c for c, _ in PROPERTIES] + ["geometry", "point", "json"]
+    select = ", ".join(f'"{c}"' if c in present else f'NULL AS "{c}"' for c in wanted)
+    redirected = ""
+    if "old_entity" in tables:
+        redirected = " AND entity NOT IN (SELECT CAST(old_entity AS INTEGER) FROM old_entity WHERE old_entity IS NOT NULL)"
+    sql = (
+        f"SELECT {select} FROM entity"
+        " WHERE (COALESCE(dataset, '') = ? OR COALESCE(dataset, '') = '')"
+        " AND (COALESCE(geometry, '') != '' OR COALESCE(point, '') != '')"
+        " AND (COALESCE(end_date, '') = '' OR end_date > ?)"
+        f"{redirected} ORDER BY entity"
+    )
+    try:
+        for row in conn.execute(sql, (dataset, today)):
+            record = dict(zip(wanted, row))
+            shape = None
+            for column in ("geometry", "point"):
+                if record[column]:
+                    try:
+                        shape = shapely.wkt.loads(record[column])
+                    except Exception:  # shapely raises several kinds for bad WKT
+                        skipped["unparseable " + column] = skipped.get("unparseable " + column, 0) + 1
+                        continue
+                    if shape.is_empty:
+                        shape = None
+                        continue
+                    break
+            if shape is None:
+                continue
+            properties = {}
+            if record["json"]:
+                try:
+                    extra = json.loads(record["json"])
+                    if isinstance(extra, dict):
+                        properties.update(extra)
+                except ValueError:
+                    pass
+            for column, key in PROPERTIES:
+                value = record[column]
+                properties[key] = value if value is not None else ""
+            properties["dataset"] = properties["dataset"] or dataset
+            feature = {"type": "Feature", "geometry": shapely.geometry.mapping(shape), "properties": properties}
+            if isinstance(record["entity"], int):
+                feature["id"] = record["entity"]
+            yield record["entity"], feature
+    finally:
+        conn.close()
+
+
+def build_tiles(dataset, sqlite_path, mbtiles_path, min_zoom=DEFAULT_MIN_ZOOM, max_zoom=DEFAULT_MAX_ZOOM,
+                tippecanoe="tippecanoe", log=print):
+    """Build mbtiles_path from the dataset's entities; returns the number of features (0: no file built)."""
+    program = shutil.which(tippecanoe)
+    if not program:
+        raise UserError(f"{tippecanoe} not found on PATH")
+    target_dir = os.path.dirname(os.path.abspath(mbtiles_path))
+    os.makedirs(target_dir, exist_ok=True)
+    work = tempfile.mkdtemp(dir=target_dir, prefix=f".{os.path.basename(mbtiles_path)}.", suffix=".tmp")
+    try:
+        output = os.path.join(work, "tiles.mbtiles")
+        stderr_path = os.path.join(work, "tippecanoe.log")
+        skipped = {}
+        rows = features(sqlite_path, dataset, skipped=skipped)
+        first = next(rows, None)
+        if first is None:
+            if os.path.exists(mbtiles_path):
+                os.unlink(mbtiles_path)
+                log(f"build-tiles: {dataset}: no entities with a geometry or point; removed the stale {mbtiles_path}")
+            else:
+                log(f"build-tiles: {dataset}: no entities with a geometry or point; no tiles built")
+            return 0
+        command = [program, *TIPPECANOE_OPTIONS, f"--minimum-zoom={min_zoom}", f"--maximum-zoom={max_zoom}",
+                   f"--layer={dataset}", f"--name={dataset}", f"--temporary-directory={work}", f"--output={output}"]
+        count = 0
+        with open(stderr_path, "wb") as stderr:
+            process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=stderr, stderr=stderr)
+            broken = False
+            try:
+                for _, feature in _chain(first, rows):
+                    process.stdin.write(json.dumps(feature, ensure_ascii=False, separators=(",", ":")).encode() + b"\n")
+                    count += 1
+            except BrokenPipeError:
+                broken = True
+            finally:
+                try:
+                    process.stdin.close()
+                except BrokenPipeError:
+                    broken = True
+                status = process.wait()
+        if status != 0 or broken or not os.path.exists(output):
+            with open(stderr_path, encoding="utf-8", errors="replace") as f:
+                message = " ".join(f.read().split())[-400:]
+            why = f"exit status {status}" if status >= 0 else f"killed by signal {-status}"
+            raise UserError(f"tippecanoe failed ({why}) after {count} features; {mbtiles_path} left as it was: {message}")
+        _stable_metadata(output, command, work, mbtiles_path)
+        os.chmod(output, 0o644)
+        os.replace(output, mbtiles_path)
+        for what, n in sorted(skipped.items()):
+            log(f"build-tiles: {dataset}: warning: {n} {what} skipped")
+        log(f"build-tiles: {dataset}: {count} features, zoom {min_zoom}-{max_zoom}, written to {mbtiles_path}")
+        return count
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _stable_metadata(output, command, work, mbtiles_path):
+    """Record the options without the temporary paths, so the same input gives the same file."""
+    options = ["tippecanoe"] + [a for a in command[1:] if not a.startswith(("--temporary-directory=", "--output="))]
+    options.append("--output=" + os.path.basename(mbtiles_path))
+    conn = sqlite3.connect(output)
+    try:
+        with conn:
+            conn.execute("UPDATE metadata SET value = ? WHERE name = 'generator_options'", (" ".join(options),))
+    finally:
+        conn.close()
+
+
+def _chain(first, rest):
+    yield first
+    yield from rest

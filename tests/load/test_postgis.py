@@ -1,0 +1,218 @@
+"""Loading dataset sqlite files into a real PostGIS database."""
+import sqlite3
+import time
+
+import psycopg
+
+from loadkit import BOWTIE, conservation_area_entities, popen_bin, run_bin, write_dataset
+from planning_pipeline.load import postgis
+
+
+def query(url, sql, params=()):
+    with psycopg.connect(url, autocommit=True) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def load(postgres, sqlite_path, dataset="conservation-area", *extra):
+    return run_bin("load-postgis", "--dataset", dataset, sqlite_path, *extra, env={"DATABASE_URL": postgres["url"]})
+
+
+def test_load_creates_schema_and_entities_are_found_by_bounding_box(postgres, ca_sqlite, tmp_path):
+    stamp = tmp_path / "var" / "load" / "postgis" / "conservation-area.stamp"
+    result = load(postgres, ca_sqlite, "conservation-area", "--stamp", str(stamp))
+    assert result.returncode == 0, result.stderr
+    assert "loaded 11 entities" in result.stdout
+    assert stamp.exists()
+    versions = [r[0] for r in query(postgres["url"], "SELECT version FROM schema_migration ORDER BY version")]
+    assert versions == [v for v, _, _ in postgis.migrations()]
+    # a box around Southwark finds the real boundaries; one far away finds none
+    inside = query(postgres["url"], "SELECT entity, name FROM entity WHERE dataset = %s AND geometry && "
+                   "ST_MakeEnvelope(-0.13, 51.42, -0.03, 51.51, 4326) ORDER BY entity", ("conservation-area",))
+    assert len(inside) >= 8
+    assert {r[0] for r in inside} >= set(range(44000001, 44000009))
+    assert query(postgres["url"], "SELECT count(*) FROM entity WHERE geometry && ST_MakeEnvelope(-3, 53, -2.9, 53.1, 4326)") == [(0,)]
+    # types: dates, JSON, bigint, geometry types
+    row = query(postgres["url"], "SELECT start_date, entry_date, end_date, json->>'documentation-url', organisation_entity,"
+                " GeometryType(geometry), ST_SRID(geometry), GeometryType(point) FROM entity WHERE entity = 44000001")[0]
+    assert str(row[0]) == "1968-01-01" and row[2] is None
+    assert row[3] == "https://example.org/0" and row[4] == 329
+    assert row[5:] == ("MULTIPOLYGON", 4326, "POINT")
+    # empty strings became NULL
+    assert query(postgres["url"], "SELECT start_date, json, geometry IS NULL FROM entity WHERE entity = 44000102") == [(None, None, True)]
+    assert query(postgres["url"], "SELECT old_entity, entity, status, dataset FROM old_entity") == [(44000200, 44000001, 301, "conservation-area")]
+
+
+def test_invalid_geometry_is_repaired_into_a_valid_multipolygon(postgres, ca_sqlite):
+    assert load(postgres, ca_sqlite).returncode == 0
+    valid, kind, area = query(postgres["url"], "SELECT ST_IsValid(geometry), GeometryType(geometry), ST_Area(geometry)"
+                              " FROM entity WHERE entity = 44000101")[0]
+    assert valid and kind == "MULTIPOLYGON" and area > 0
+    assert query(postgres["url"], "SELECT count(*) FROM entity WHERE dataset = 'conservation-area' AND NOT ST_IsValid(geometry)") == [(0,)]
+    assert not query(postgres["url"], "SELECT ST_IsValid(ST_GeomFromText(%s))", (BOWTIE,))[0][0]
+
+
+def test_reload_replaces_the_datasets_rows(postgres, tmp_path):
+    entities = conservation_area_entities()
+    first = write_dataset(str(tmp_path / "first.sqlite3"), entities)
+    assert load(postgres, first).returncode == 0
+    # another dataset's rows must survive the reload
+    other = write_dataset(str(tmp_path / "other.sqlite3"), [
+        {"dataset": "article-4-direction-area", "entity": 7010000001, "name": "A4", "point": "POINT (-1.5 52.5)"}])
+    assert load(postgres, other, "article-4-direction-area").returncode == 0
+
+    changed = [dict(e) for e in entities[:5]]
+    changed[0]["name"] = "Renamed"
+    changed.append({"dataset": "conservation-area", "entity": 44000500, "name": "New", "point": "POINT (-0.1 51.48)"})
+    second = write_dataset(str(tmp_path / "second.sqlite3"), changed)
+    result = load(postgres, second)
+    assert result.returncode == 0, result.stderr
+    assert "loaded 6 entities" in result.stdout and "replacing 11" in result.stdout
+    assert query(postgres["url"], "SELECT count(*) FROM entity WHERE dataset = 'conservation-area'") == [(6,)]
+    assert query(postgres["url"], "SELECT name FROM entity WHERE entity = 44000001") == [("Renamed",)]
+    assert query(postgres["url"], "SELECT count(*) FROM entity WHERE entity = 44000101") == [(0,)]
+    assert query(postgres["url"], "SELECT count(*) FROM entity WHERE dataset = 'article-4-direction-area'") == [(1,)]
+    assert query(postgres["url"], "SELECT count(*) FROM old_entity WHERE dataset = 'conservation-area'") == [(0,)]
+
+    empty = write_dataset(str(tmp_path / "empty.sqlite3"), [])
+    assert load(postgres, empty).returncode == 0
+    assert query(postgres["url"], "SELECT count(*) FROM entity WHERE dataset = 'conservation-area'") == [(0,)]
+
+
+def test_failed_load_leaves_the_previous_rows(postgres, tmp_path):
+    entities = conservation_area_entities()
+    good = write_dataset(str(tmp_path / "good.sqlite3"), entities)
+    assert load(postgres, good).returncode == 0
+    before = query(postgres["url"], "SELECT entity, name, ST_AsText(geometry) FROM entity WHERE dataset = 'conservation-area' ORDER BY entity")
+
+    # an entity number that belongs to another dataset violates the global primary key
+    other = write_dataset(str(tmp_path / "other.sqlite3"), [
+        {"dataset": "tree-preservation-zone", "entity": 19000001, "name": "TPZ", "point": "POINT (-0.1 51.5)"}])
+    assert load(postgres, other, "tree-preservation-zone").returncode == 0
+    clash = [dict(e, name="changed") for e in entities] + [
+        {"dataset": "conservation-area", "entity": 19000001, "name": "clash", "point": "POINT (-0.1 51.5)"}]
+    bad = write_dataset(str(tmp_path / "bad.sqlite3"), clash)
+    result = load(postgres, bad)
+    assert result.returncode == 2
+    assert "19000001 (in tree-preservation-zone)" in result.stderr and "Traceback" not in result.stderr
+    assert query(postgres["url"], "SELECT entity, name, ST_AsText(geometry) FROM entity WHERE dataset = 'conservation-area' ORDER BY entity") == before
+
+
+def test_killed_connection_mid_load_leaves_the_previous_rows(postgres, tmp_path):
+    entities = conservation_area_entities()
+    good = write_dataset(str(tmp_path / "good.sqlite3"), entities)
+    assert load(postgres, good).returncode == 0
+    before = query(postgres["url"], "SELECT entity, name FROM entity WHERE dataset = 'conservation-area' ORDER BY entity")
+    changed = write_dataset(str(tmp_path / "changed.sqlite3"), [dict(e, name="changed") for e in entities])
+    # hold the dataset's lock so the load stops inside its transaction, then kill its backend
+    with psycopg.connect(postgres["url"], autocommit=True) as holder:
+        with holder.transaction():
+            holder.execute(postgis.lock_sql(), ("conservation-area",))
+            process = popen_bin("load-postgis", "--dataset", "conservation-area", changed,
+                                env={"DATABASE_URL": postgres["url"]})
+            pid = None
+            for _ in range(100):
+                rows = holder.execute("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND NOT granted").fetchall()
+                if rows:
+                    pid = rows[0][0]
+                    break
+                time.sleep(0.1)
+            assert pid, "the load never waited for the lock"
+            holder.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        out, err = process.communicate(timeout=30)
+    assert process.returncode == 2, err
+    assert "waiting for another load of conservation-area" in out
+    assert "nothing changed" in err and "Traceback" not in err
+    assert query(postgres["url"], "SELECT entity, name FROM entity WHERE dataset = 'conservation-area' ORDER BY entity") == before
+
+
+def test_concurrent_loads_of_one_dataset_are_serialised(postgres, tmp_path):
+    entities = conservation_area_entities()
+    a = write_dataset(str(tmp_path / "a.sqlite3"), [dict(e, name="A") for e in entities])
+    b = write_dataset(str(tmp_path / "b.sqlite3"), [dict(e, name="B") for e in entities[:4]])
+    with psycopg.connect(postgres["url"], autocommit=True) as holder:
+        with holder.transaction():
+            holder.execute(postgis.lock_sql(), ("conservation-area",))
+            first = popen_bin("load-postgis", "--dataset", "conservation-area", a, env={"DATABASE_URL": postgres["url"]})
+            second = popen_bin("load-postgis", "--dataset", "conservation-area", b, env={"DATABASE_URL": postgres["url"]})
+            for _ in range(100):
+                waiting = holder.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted").fetchone()[0]
+                if waiting == 2:
+                    break
+                time.sleep(0.1)
+            assert waiting == 2, "both loads should be waiting on the dataset lock"
+            assert first.poll() is None and second.poll() is None
+        results = [p.communicate(timeout=60) + (p.returncode,) for p in (first, second)]
+    assert [r[2] for r in results] == [0, 0], results
+    # whichever finished last wins, wholly: never a mixture of the two files
+    names = query(postgres["url"], "SELECT DISTINCT name FROM entity WHERE dataset = 'conservation-area'")
+    count = query(postgres["url"], "SELECT count(*) FROM entity WHERE dataset = 'conservation-area'")[0][0]
+    assert (names, count) in (([("A",)], 11), ([("B",)], 4))
+
+
+def test_loads_of_different_datasets_do_not_wait_for_each_other(postgres, tmp_path):
+    other = write_dataset(str(tmp_path / "other.sqlite3"), [
+        {"dataset": "green-belt", "entity": 610000001, "name": "GB", "point": "POINT (-1 52)"}])
+    with psycopg.connect(postgres["url"], autocommit=True) as holder:
+        with holder.transaction():
+            holder.execute(postgis.lock_sql(), ("conservation-area",))
+            result = load(postgres, other, "green-belt")
+    assert result.returncode == 0 and "waiting" not in result.stdout
+
+
+def test_without_database_url_the_load_is_skipped(ca_sqlite):
+    result = run_bin("load-postgis", "--dataset", "conservation-area", ca_sqlite)
+    assert result.returncode == 0
+    assert result.stdout.strip() == "load-postgis: DATABASE_URL not set; skipping conservation-area"
+
+
+def test_credentials_are_never_printed(postgres, password_role, ca_sqlite):
+    password = password_role["password"]
+    ok = run_bin("load-postgis", "--dataset", "conservation-area", ca_sqlite, env={"DATABASE_URL": password_role["url"]})
+    assert ok.returncode == 0, ok.stderr
+    assert password not in ok.stdout + ok.stderr and "***" in ok.stdout
+    wrong = password_role["url"].replace(password, password + "x")
+    failed = run_bin("load-postgis", "--dataset", "conservation-area", ca_sqlite, "--database-url", wrong)
+    assert failed.returncode == 2
+    assert password not in failed.stdout + failed.stderr and "Traceback" not in failed.stderr
+    assert "cannot connect to postgresql://" in failed.stderr and ":***@127.0.0.1" in failed.stderr
+    unreachable = run_bin("load-postgis", "--dataset", "conservation-area", ca_sqlite,
+                          "--database-url", f"postgresql://u:{password}@127.0.0.1:1/db")
+    assert unreachable.returncode == 2 and password not in unreachable.stderr
+
+
+def test_redact_hides_passwords_in_every_url_form():
+    assert postgis.redact("postgresql://me:pw@host:5/db") == "postgresql://me:***@host:5/db"
+    assert postgis.redact("postgresql://host/db?password=pw&sslmode=x") == "postgresql://host/db?password=***&sslmode=x"
+    assert "pw" not in postgis.redact("host=h password=pw dbname=d")
+    assert postgis.scrub("failed for pw", "postgresql://me:pw@h/d") == "failed for ***"
+
+
+def test_missing_or_broken_sqlite_is_a_one_line_error(postgres, tmp_path):
+    missing = load(postgres, str(tmp_path / "nope.sqlite3"))
+    assert missing.returncode == 2 and "not found" in missing.stderr and "Traceback" not in missing.stderr
+    broken = tmp_path / "broken.sqlite3"
+    broken.write_text("not a database")
+    result = load(postgres, str(broken))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+def test_the_assembled_dataset_loads_completely(postgres, assembled_or_fixture):
+    with sqlite3.connect(assembled_or_fixture) as conn:
+        expected = conn.execute("SELECT count(*) FROM entity WHERE dataset = 'conservation-area'").fetchone()[0]
+    result = load(postgres, assembled_or_fixture)
+    assert result.returncode == 0, result.stderr
+    assert query(postgres["url"], "SELECT count(*) FROM entity WHERE dataset = 'conservation-area'") == [(expected,)]
+    assert query(postgres["url"], "SELECT count(*) FROM entity WHERE dataset = 'conservation-area' AND NOT ST_IsValid(geometry)") == [(0,)]
+
+
+def test_subdivided_geometries_are_replaced_with_the_dataset(postgres, ca_sqlite):
+    result = load(postgres, ca_sqlite, "conservation-area", "--subdivide")
+    assert result.returncode == 0, result.stderr
+    pieces = query(postgres["url"], "SELECT count(*), count(DISTINCT entity), bool_and(ST_IsValid(geometry_subdivided))"
+                   " FROM entity_subdivided WHERE dataset = 'conservation-area'")[0]
+    assert pieces[0] >= pieces[1] == 9 and pieces[2]
+    # within a subdivided piece means within the entity
+    assert query(postgres["url"], "SELECT count(*) FROM entity_subdivided s JOIN entity e USING (entity)"
+                 " WHERE NOT ST_Covers(ST_Buffer(e.geometry, 1e-9), s.geometry_subdivided)") == [(0,)]
+    assert load(postgres, ca_sqlite).returncode == 0  # a load without subdividing leaves no stale pieces
+    assert query(postgres["url"], "SELECT count(*) FROM entity_subdivided WHERE dataset = 'conservation-area'") == [(0,)]
