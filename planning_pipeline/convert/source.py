@@ -1,0 +1,156 @@
+"""From a resource path to (what it is, a generator of its rows): the dispatch over formats."""
+import os
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
+
+from . import archive, detect, encoding, excel, json_rows, spatial, sqlite, text
+from .errors import ConversionError
+
+HEAD_BYTES = 1 << 16
+JSON_HEAD_CHARS = 1 << 20
+EXCEL_MIME = "application/vnd.ms-excel"
+GEOPACKAGE_MIME = "application/geopackage+sqlite3"
+ODS_MIME = "application/vnd.oasis.opendocument.spreadsheet"
+TEXT_MEMBERS = (".csv", ".json", ".geojson")
+
+
+@dataclass
+class Limits:
+    max_uncompressed_bytes: int = archive.MAX_UNCOMPRESSED_BYTES
+    max_members: int = archive.MAX_MEMBERS
+
+
+@dataclass
+class Source:
+    mime_type: str = ""
+    internal_path: str = ""
+    internal_mime_type: str = ""
+    rows: Callable[[], Iterator[list]] = field(default=None, repr=False)
+
+
+def _read_head(opener, size=HEAD_BYTES):
+    with opener() as f:
+        return f.read(size)
+
+
+def identify(path, limits=None):
+    """A Source for the resource at path; raises ConversionError for what can't be converted."""
+    limits = limits or Limits()
+    path = os.path.abspath(path)
+    try:
+        size = os.path.getsize(path)
+        head = _read_head(lambda: open(path, "rb"))
+    except OSError as error:
+        raise ConversionError(f"cannot read resource: {error.strerror}: {path}") from None
+    if size == 0:
+        raise ConversionError("empty file")
+
+    kind = detect.signature(head)
+    if kind == "sqlite":
+        if detect.is_geopackage(head):
+            return Source(GEOPACKAGE_MIME, rows=lambda: spatial.rows(path, "gpkg", "GeoPackage"))
+        return Source("application/vnd.sqlite3", rows=lambda: _sqlite_rows(path))
+    if kind == "ole2":
+        return Source(EXCEL_MIME, rows=lambda: excel.xls_rows(path))
+    if kind == "zip" or (kind is None and _is_zip_with_prefix(path, head)):
+        return _zip_source(path, limits)
+    if kind in detect.UNSUPPORTED:
+        raise ConversionError(f"unsupported format: {detect.UNSUPPORTED[kind]}")
+    return _text_source(head, lambda: open(path, "rb"), path)
+
+
+def _is_zip_with_prefix(path, head):
+    """A zip with something before it (self-extracting and the like), as zipfile.is_zipfile sees it."""
+    if not any(b < 9 or 13 < b < 32 for b in head[:512]):
+        return False  # plain text: don't go looking for a zip directory inside a CSV
+    import zipfile
+
+    return zipfile.is_zipfile(path)
+
+
+def _sqlite_rows(path):
+    """Spatial tables through GDAL (SpatiaLite and the like); a database without geometry gives the
+    rows of its first table (a union of unrelated tables would mean nothing)."""
+    try:
+        with spatial.gdal_config(spatial.CONFIG), spatial.quiet_gdal() as messages:
+            dataset = spatial.open_vector(path, "sqlite", messages)
+            spatial_layers = sum(1 for i in range(dataset.GetLayerCount())
+                                 if spatial._call(dataset.GetLayer(i).GetLayerDefn).GetGeomFieldCount())
+            dataset = None
+    except (RuntimeError, ConversionError):
+        spatial_layers = 0
+    if spatial_layers:
+        return spatial.rows(path, "sqlite", "SQLite database")
+    return sqlite.first_table_rows(path)
+
+
+def _zip_source(path, limits):
+    with archive.open_zip(path) as zf:
+        archive.check(zf, limits.max_uncompressed_bytes, limits.max_members)
+        if archive.is_spreadsheet(zf):
+            if "xl/workbook.bin" in zf.namelist():
+                raise ConversionError("unsupported format: Excel binary workbook (xlsb)")
+            return Source(EXCEL_MIME, rows=lambda: excel.xlsx_rows(path))
+        if archive.is_opendocument_spreadsheet(zf):
+            return Source(ODS_MIME, rows=lambda: spatial.rows("ODS:" + path, "ods", "spreadsheet", True))
+        member = archive.choose(zf)
+        head = _read_head(lambda: zf.open(member.name)) if member.suffix in TEXT_MEMBERS else b""
+    source = Source("application/zip", member.name, member.mime_type)
+    inside = archive.vsizip_path(path, member.name)
+    if member.suffix in TEXT_MEMBERS:
+        # CSV, and JSON that may be a list or a table rather than GeoJSON: sniffed like a plain file,
+        # streamed out of the archive (GeoJSON still goes to GDAL through /vsizip/).
+        def rows():
+            with archive.open_zip(path) as zf:
+                yield from _text_source(head, lambda: zf.open(member.name), inside).rows()
+        source.rows = rows
+        return source
+    kind = {".gml": "xml", ".kml": "xml"}.get(member.suffix, "")
+    source.rows = lambda: spatial.rows(inside, kind, member.name)
+    return source
+
+
+def _text_source(head, opener, gdal_path):
+    """Text: HTML is refused, XML goes to GDAL, JSON to the streaming reader or GDAL, the rest is CSV.
+    gdal_path is where GDAL can read the same bytes (the file, or a /vsizip/ path)."""
+    found = encoding.detect(head)
+    sample = head[found.bom_length:].decode(found.codec, errors="replace").replace("\x00", "")
+    if detect.looks_binary(sample):
+        raise ConversionError("unsupported format: binary file of an unknown kind")
+    kind = detect.text_kind(sample)
+    charset = found.label
+    if kind == "html":
+        raise ConversionError("HTML page, not data (the endpoint returned a web page)")
+    if kind == "xml":
+        return Source(f"application/xml;charset={charset}", rows=lambda: spatial.rows(gdal_path, "xml", "XML"))
+    if kind == "json":
+        return Source("application/json", rows=lambda: _json_rows(gdal_path, found, opener))
+    if not sample.strip():
+        raise ConversionError("no data: the file holds only blank space")
+    return Source(f"text/csv;charset={charset}", rows=lambda: _csv_rows(found, opener))
+
+
+def _csv_rows(found, opener):
+    with opener() as raw:
+        yield from text.rows(raw, found)
+
+
+def _json_rows(path, found, opener):
+    def open_text():
+        return text.open_text(opener(), found)
+
+    with open_text() as f:
+        head = f.read(JSON_HEAD_CHARS)
+    start = head.lstrip("\ufeff \t\r\n")
+    if start.startswith("["):
+        yield from json_rows.list_rows(open_text)
+    elif json_rows.is_table_object(start):
+        yield from json_rows.table_rows(open_text)
+    else:
+        try:
+            yield from spatial.rows(path, "json", "JSON")
+        except ConversionError as error:
+            if "not a vector format" not in str(error):
+                raise
+            raise ConversionError(
+                "JSON is not GeoJSON, ArcGIS JSON, a list of records or a columns/data table") from None
