@@ -1,0 +1,26 @@
+"""string, text and address values."""
+import re
+
+_WHITESPACE = re.compile(r"\s+")
+_QUOTES = str.maketrans("", "", '"\u201d')  # upstream removes " and the right double quote only
+_ADDRESS_BREAK = re.compile(r"\r\n|[\r\n;]")
+_COMMA_RUN = re.compile(r"\s*,[\s,]*")
+_HYPHEN = re.compile(r"\s*-\s*")
+
+
+def normalise_string(value, issues=None):
+    """Strip, collapse runs of whitespace (newlines included) to one space, remove double quotes."""
+    if not value:
+        return ""
+    return " ".join(value.translate(_QUOTES).split())
+
+
+def normalise_address(value, issues=None):
+    """One line: newlines and ';' become ', ', runs of commas collapse, no spaces round '-', no quotes."""
+    if not value:
+        return ""
+    value = _ADDRESS_BREAK.sub(", ", value.translate(_QUOTES))
+    value = _COMMA_RUN.sub(", ", value)
+    value = _HYPHEN.sub("-", value)
+    value = _WHITESPACE.sub(" ", value)
+    return value.strip(" ,")
