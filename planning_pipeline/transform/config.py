@@ -16,7 +16,8 @@ How the scopes combine, per file (later overrides earlier, as upstream):
                       and specific patterns are tried first)
   default.csv, default-value.csv, combine.csv, transform.csv    by field: general, endpoint, resource
   lookup.csv          rows for this resource, plus rows with no resource whose prefix is the dataset's (or one
-                      its fields refer to) and whose organisation is blank or one of the resource's
+                      its fields refer to) and whose organisation is blank or one of the resource's, plus
+                      every row of the resource's own organisations, whatever its prefix
   old-entity.csv      the redirections of the entities those lookup rows name (followed transitively)
   entity-organisation.csv   the dataset's ranges
 expect.csv is read by the expectations stage and never affects a transform.
@@ -221,6 +222,13 @@ class ResourceConfig:
                 rows = index.lookup_blocks.get((prefix, organisation))
                 if rows:
                     self.lookup_blocks.append(((prefix, organisation), rows))
+        # a resource's own organisations' rows apply whatever prefix the data names (an organisation
+        # dataset's rows carry prefixes such as transport-authority)
+        taken = {block for block, _ in self.lookup_blocks}
+        own_organisations = set(organisation_keys[1:])
+        for block in sorted(index.lookup_blocks):
+            if block[1] in own_organisations and block not in taken:
+                self.lookup_blocks.append((block, index.lookup_blocks[block]))
         self.lookup_resource_rows = list(index.lookup_by_resource.get(resource, ()))
 
         entities = {r.get("entity", "").strip() for _, rows in self.lookup_blocks for r in rows}

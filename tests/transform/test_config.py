@@ -131,7 +131,8 @@ tree,,,local-authority-eng:SWK,E,7002000001
 local-authority-eng,,,,SWK,329
 """}, specification=specification)
     references = sorted(r["reference"] or r["entry-number"] for r in config.lookup_rows())
-    assert references == ["1", "A", "B", "D", "SWK"]
+    # E: a row of the resource's own organisation applies whatever prefix the data names
+    assert references == ["1", "A", "B", "D", "E", "SWK"]
 
 
 def test_old_entity_rows_are_those_of_the_lookup_entities_followed_through(tmp_path, specification):

@@ -1,0 +1,83 @@
+"""The Make graph end to end: one command builds a collection, a rerun does nothing, and an edit
+to one endpoint's configuration re-transforms only that endpoint's resources."""
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CAZ = "central-activities-zone"
+GLA_RESOURCE = "db5238c35bf94337fea6437627c66813009e86c44a569c6e7a95df31efd34db5"
+
+
+@pytest.fixture
+def workspace(tmp_path):
+    """A copy of the project with the central-activities-zone collection, sharing the venv."""
+    for name in ("Makefile", "makerules", "bin", "planning_pipeline", "specification", "example", "requirements.txt", "plugins"):
+        source = os.path.join(ROOT, name)
+        (shutil.copytree if os.path.isdir(source) else shutil.copy)(source, tmp_path / name)
+    for kind in ("collection", "pipeline"):
+        shutil.copytree(os.path.join(ROOT, kind, CAZ), tmp_path / kind / CAZ)
+    for day in (tmp_path / "collection" / CAZ / "log").iterdir():
+        if day.name >= "2026-11-01":
+            shutil.rmtree(day)
+    os.symlink(os.path.join(ROOT, ".venv"), tmp_path / ".venv")
+    (tmp_path / "dataset").mkdir()
+    shutil.copy(os.path.join(ROOT, "example", "organisation.csv"), tmp_path / "dataset" / "organisation.csv")
+    return tmp_path
+
+
+def make(workspace, *args):
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "MAKEFLAGS", "MAKELEVEL")}
+    result = subprocess.run(["make", *args], cwd=workspace, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout + result.stderr
+
+
+def transformed(output):
+    return set(re.findall(r"transform: [\w-]+: ([0-9a-f]{12}): ", output))
+
+
+def test_make_dry_run_shows_the_transform_targets_of_the_plan(workspace):
+    output = make(workspace, "-n", f"collection/{CAZ}")
+    for resource in ("49d00c9ea82a", "b7cd7941c1c8", GLA_RESOURCE[:12]):
+        assert re.search(rf"bin/transform --dataset {CAZ} .*{resource}", output)
+    assert not (workspace / "var" / "transformed").exists()
+
+
+def test_make_builds_a_collection_then_has_nothing_to_redo(workspace):
+    output = make(workspace, f"collection/{CAZ}")
+    assert "4 endpoints fetched" not in output  # three file: endpoints are live today
+    assert len(transformed(output)) == 3
+    for path in (f"dataset/{CAZ}.sqlite3", f"dataset/{CAZ}.csv", f"dataset/flattened/{CAZ}.geojson",
+                 f"dataset/{CAZ}.mbtiles", f"var/datasette/{CAZ}.sqlite3", f"var/expectation/{CAZ}.csv"):
+        assert (workspace / path).exists(), path
+    again = make(workspace, f"collection/{CAZ}")
+    assert "Nothing to be done" in again and "bin/" not in again
+
+
+def test_editing_one_endpoints_mapping_retransforms_only_its_resources(workspace):
+    make(workspace, f"collection/{CAZ}")
+    sqlite_mtime = os.path.getmtime(workspace / "dataset" / f"{CAZ}.sqlite3")
+    endpoint = "242b7e7c3919082b1c3a9251a8c431481f1ca63a3a3acef790ad4bddaf602dde"  # GLA's file: endpoint
+    column = workspace / "pipeline" / CAZ / "column.csv"
+    with open(column, "a", newline="") as f:
+        f.write(f"{CAZ},,notes-column,notes,,,,{endpoint}\r\n")
+    output = make(workspace, f"collection/{CAZ}")
+    assert transformed(output) == {GLA_RESOURCE[:12]}
+    assert os.path.getmtime(workspace / "dataset" / f"{CAZ}.sqlite3") > sqlite_mtime
+
+    # a general row (no endpoint, no resource) affects every resource of the dataset
+    with open(column, "a", newline="") as f:
+        f.write(f"{CAZ},,another-column,notes,,,,\r\n")
+    assert len(transformed(make(workspace, f"collection/{CAZ}"))) == 3
+
+
+def test_touching_configuration_without_changing_it_redoes_nothing(workspace):
+    make(workspace, f"collection/{CAZ}")
+    os.utime(workspace / "pipeline" / CAZ / "column.csv")
+    output = make(workspace, f"collection/{CAZ}")
+    assert transformed(output) == set()
+    assert "bin/assemble" not in output
