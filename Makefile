@@ -91,3 +91,11 @@ help:
 	@echo "make clean                 remove everything regenerable (var/, dataset/)"
 
 .PHONY: test clean help
+
+# ---- benchmarks: speed and memory on synthetic data, printed, never asserted ------------------
+bench: $(VENV_READY)
+	$(PYTHON) bench/convert_bench.py
+	$(PYTHON) bench/datatype_bench.py
+	$(PYTHON) bench/transform_bench.py
+	$(PYTHON) bench/assemble_bench.py
+.PHONY: bench

@@ -139,7 +139,10 @@ def check_round_trip(rows, fields=ROUND_TRIP):
             if fields is PIPELINE_ROUND_TRIP and field.endswith("-date") and "" < want.get(field, "") < "1800":
                 continue  # dates before 1800 are a "far-past-date" issue in the transform, as upstream
             if field in have and (want.get(field) or field in ("organisation", "entity", "name")):
-                assert have[field] == want[field], (want["organisation"], field)
+                expected = want[field]
+                if fields is PIPELINE_ROUND_TRIP:
+                    expected = " ".join(expected.split())  # the string datatype collapses white space
+                assert have[field] == expected, (want["organisation"], field)
     assert [r["organisation"] for r in rows] == sorted(got)
 
 
