@@ -11,8 +11,6 @@
 
 SHELL := /bin/bash
 .DELETE_ON_ERROR:
-# keep intermediate files (stamps, converted files): they are what makes reruns incremental
-.SECONDARY:
 .SUFFIXES:
 MAKEFLAGS += --no-builtin-rules --no-print-directory
 

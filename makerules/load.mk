@@ -4,6 +4,8 @@
 
 DATASETTE_DIR ?= var/datasette/
 LOAD_DIR := var/load/
+# the stamps record what was loaded: never delete them as intermediate files
+.PRECIOUS: $(LOAD_DIR)%.stamp
 LOAD_CODE := $(LIBRARY_CORE) $(wildcard planning_pipeline/load/*.py planning_pipeline/load/sql/*.sql)
 
 $(LOAD_DIR)postgis/%.stamp: $(DATASET_DIR)%.sqlite3 $(LOAD_CODE) bin/load-postgis
