@@ -1,5 +1,6 @@
 """CSV reading and writing in the formats the upstream files use."""
 import csv
+import io
 import os
 import sys
 
@@ -31,6 +32,15 @@ def header(path):
         return []
     with open(path, encoding="utf-8-sig", newline="") as f:
         return next(csv.reader(f), [])
+
+
+def csv_text(fieldnames, rows, lineterminator="\r\n"):
+    """rows (dicts) as CSV text with the given header; extra keys are ignored."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames, extrasaction="ignore", lineterminator=lineterminator)
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
 
 
 def write_csv(path, fieldnames, rows, lineterminator="\r\n"):

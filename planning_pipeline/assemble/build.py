@@ -7,9 +7,9 @@ import contextlib
 import gc
 import os
 import sqlite3
-import tempfile
 
 from ..errors import UserError
+from ..files import temporary_path
 from . import entity as entities
 from . import facts, logs
 from .schema import tables
@@ -47,13 +47,6 @@ def assemble(dataset, specification, output, transformed_dir, organisation_path=
     builder = entities.EntityBuilder(schema["entity"], dataset, specification.dataset_typology(dataset),
                                      specification.dataset_prefix(dataset), organisations)
 
-    directory = os.path.dirname(os.path.abspath(output))
-    os.makedirs(directory, exist_ok=True)
-    base = "." + os.path.basename(output) + "."
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=base, suffix=".tmp")
-    os.close(fd)
-    os.unlink(tmp)  # sqlite creates it, so the page size applies
-    scratch = tmp[: -len(".tmp")] + ".scratch"
     counts = {}
     if log:
         import time
@@ -63,48 +56,55 @@ def assemble(dataset, specification, output, transformed_dir, organisation_path=
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        conn = _connect(tmp, scratch)
-        try:
-            conn.execute("BEGIN")
-            for table in schema.values():
-                conn.execute(table.create_sql())
-            facts.create_stage(conn)
-            counts["facts"] = facts.load_stage(conn, transformed_dir, ends)
-            _log(log, "staged")
-            facts.copy_fact_resources(conn)
-            _log(log, "fact_resource")
-            counts["entities"] = _entities_and_facts(conn, schema, builder)
-            _log(log, "fact, entity")
-            logs.load_issues(conn, schema["issue"], issue_dir, issue_csv)
-            logs.load_resource_logs(conn, schema["column-field"], column_field_dir, dataset)
-            logs.load_resource_logs(conn, schema["dataset-resource"], dataset_resource_dir, dataset)
-            logs.load_old_entities(conn, schema["old-entity"], old_entity_path, specification.entity_range(dataset))
-            _log(log, "logs")
-            for table in schema.values():
-                for sql in table.index_sql():
-                    conn.execute(sql)
-            _log(log, "indexes")
-            conn.execute("COMMIT")
-            conn.execute("DETACH DATABASE stage")
-            conn.execute("PRAGMA locking_mode = NORMAL")
-            conn.execute("PRAGMA main.journal_mode = DELETE")  # an ordinary rollback-journal file for readers
-            conn.execute("PRAGMA analysis_limit = 1000")
-            conn.execute("ANALYZE")
-            _log(log, "analyze")
-        finally:
-            conn.close()
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, output)
+        with temporary_path(output) as tmp, _scratch_beside(tmp) as scratch:
+            conn = _connect(tmp, scratch)
+            try:
+                conn.execute("BEGIN")
+                for table in schema.values():
+                    conn.execute(table.create_sql())
+                facts.create_stage(conn)
+                counts["facts"] = facts.load_stage(conn, transformed_dir, ends)
+                _log(log, "staged")
+                facts.copy_fact_resources(conn)
+                _log(log, "fact_resource")
+                counts["entities"] = _entities_and_facts(conn, schema, builder)
+                _log(log, "fact, entity")
+                logs.load_issues(conn, schema["issue"], issue_dir, issue_csv)
+                logs.load_resource_logs(conn, schema["column-field"], column_field_dir, dataset)
+                logs.load_resource_logs(conn, schema["dataset-resource"], dataset_resource_dir, dataset)
+                logs.load_old_entities(conn, schema["old-entity"], old_entity_path, specification.entity_range(dataset))
+                _log(log, "logs")
+                for table in schema.values():
+                    for sql in table.index_sql():
+                        conn.execute(sql)
+                _log(log, "indexes")
+                conn.execute("COMMIT")
+                conn.execute("DETACH DATABASE stage")
+                conn.execute("PRAGMA locking_mode = NORMAL")
+                conn.execute("PRAGMA main.journal_mode = DELETE")  # an ordinary rollback-journal file for readers
+                conn.execute("PRAGMA analysis_limit = 1000")
+                conn.execute("ANALYZE")
+                _log(log, "analyze")
+            finally:
+                conn.close()
     finally:
         if gc_was_enabled:
             gc.enable()
-        for path in (tmp, scratch):
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(path)
     return counts
 
 
 START = [0.0]
+
+
+@contextlib.contextmanager
+def _scratch_beside(path):
+    """The name of a scratch database beside path (staged facts), removed afterwards."""
+    scratch = path[: -len(".tmp")] + ".scratch"
+    try:
+        yield scratch
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(scratch)
 
 
 def _log(log, stage):

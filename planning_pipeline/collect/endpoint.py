@@ -1,19 +1,14 @@
 """endpoint.csv rows: finding one, checking its hash, and whether it is live on a day."""
 import dataclasses
 import datetime
-import hashlib
 import os
 import re
 
+from ..collection import endpoint_hash  # noqa: F401 (part of this module's interface)
 from ..csvio import read_csv
 from ..errors import UserError
 
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-def endpoint_hash(url):
-    """The endpoint identifier: sha256 of the endpoint-url (UTF-8), hex, as upstream."""
-    return hashlib.sha256(url.encode("utf-8")).hexdigest()
 
 
 def parse_date(value):

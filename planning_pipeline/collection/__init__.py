@@ -8,6 +8,7 @@ RESOURCE_FIELDS = ["resource", "bytes", "organisations", "datasets", "endpoints"
 
 
 def endpoint_hash(url):
+    """The endpoint identifier: sha256 of the endpoint-url (UTF-8), hex, as upstream."""
     return hashlib.sha256(url.encode("utf-8")).hexdigest()
 
 

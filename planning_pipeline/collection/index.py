@@ -7,11 +7,12 @@ log.csv in the same pass, so a resource no longer seen gets its end-date closed 
 it open), while start-dates and endpoints already recorded in resource.csv are kept (log.csv may
 hold a shorter history than the resource index).
 """
+import csv
 import json
 import os
 import sys
 
-from ..csvio import read_csv
+from ..csvio import csv_text, read_csv
 from ..files import atomic_write, write_if_changed
 from . import LOG_FIELDS, RESOURCE_FIELDS, endpoint_hash, join, split
 
@@ -61,13 +62,6 @@ def read_logs(log_dir, from_day):
     return rows
 
 
-def last_indexed_day(log_csv):
-    latest = ""
-    for row in read_csv(log_csv):
-        latest = max(latest, row.get("entry-date", ""))
-    return latest[:10]
-
-
 def index_collection(collection_dir, today):
     """Rewrite log.csv with the new logs; rewrite resource.csv only if its content changes.
 
@@ -75,9 +69,6 @@ def index_collection(collection_dir, today):
     """
     log_csv = os.path.join(collection_dir, "log.csv")
     resource_csv = os.path.join(collection_dir, "resource.csv")
-    from_day = last_indexed_day(log_csv)
-    new_rows = read_logs(os.path.join(collection_dir, "log"), from_day)
-
     resources = {}
 
     def seen(row):
@@ -90,15 +81,29 @@ def index_collection(collection_dir, today):
         r["end"] = max(r["end"], day)
 
     with atomic_write(log_csv) as f:
-        import csv
-
         writer = csv.DictWriter(f, LOG_FIELDS, extrasaction="ignore", lineterminator="\r\n")
         writer.writeheader()
+        # One pass over the old index: rows of its last day are held back, since that day is
+        # re-read from its JSON files; every earlier row is copied across.
+        from_day, last_day_rows = "", []
         for row in read_csv(log_csv):
-            if from_day and row.get("entry-date", "")[:10] >= from_day:
-                continue  # that day is re-read from its JSON files
-            writer.writerow(row)
-            seen(row)
+            day = row.get("entry-date", "")[:10]
+            if day > from_day:
+                old_rows, from_day, last_day_rows = last_day_rows, day, [row]
+            elif day == from_day:
+                old_rows = ()
+                last_day_rows.append(row)
+            else:
+                old_rows = (row,)
+            for old in old_rows:
+                writer.writerow(old)
+                seen(old)
+        log_dir = os.path.join(collection_dir, "log")
+        if from_day and not os.path.isdir(os.path.join(log_dir, from_day)):
+            for old in last_day_rows:  # no log files to re-read that day from: keep its rows
+                writer.writerow(old)
+                seen(old)
+        new_rows = read_logs(log_dir, from_day)
         for row in new_rows:
             writer.writerow(row)
             seen(row)
@@ -142,12 +147,5 @@ def index_collection(collection_dir, today):
             "end-date": "" if r["end"] >= today else r["end"],
         })
 
-    import csv
-    import io
-
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, RESOURCE_FIELDS, extrasaction="ignore", lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows(lines)
-    changed = write_if_changed(resource_csv, buffer.getvalue())
+    changed = write_if_changed(resource_csv, csv_text(RESOURCE_FIELDS, lines))
     return len(new_rows), changed

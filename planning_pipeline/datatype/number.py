@@ -43,13 +43,7 @@ class DecimalNormaliser:
                 issues.log("invalid decimal", value, f"{self.field} must be a decimal number")
             return ""
         number = Decimal(text)
-        if self.minimum is not None and number < self.minimum:
-            if issues is not None:
-                issues.log("too small", value, f"{self.field} must be at least {self.minimum}")
-            return ""
-        if self.maximum is not None and number > self.maximum:
-            if issues is not None:
-                issues.log("too large", value, f"{self.field} must be at most {self.maximum}")
+        if _out_of_bounds(self, number, value, issues):
             return ""
         try:
             number = number.quantize(self.quantum, context=_CONTEXT).normalize(_CONTEXT)
@@ -59,6 +53,19 @@ class DecimalNormaliser:
             return ""
         text = f"{number:f}"
         return "0" if text == "-0" else text
+
+
+def _out_of_bounds(normaliser, number, value, issues):
+    """Log "too small" or "too large" when number is outside the normaliser's optional bounds."""
+    if normaliser.minimum is not None and number < normaliser.minimum:
+        if issues is not None:
+            issues.log("too small", value, f"{normaliser.field} must be at least {normaliser.minimum}")
+        return True
+    if normaliser.maximum is not None and number > normaliser.maximum:
+        if issues is not None:
+            issues.log("too large", value, f"{normaliser.field} must be at most {normaliser.maximum}")
+        return True
+    return False
 
 
 class IntegerNormaliser:
@@ -82,12 +89,6 @@ class IntegerNormaliser:
                 issues.log("invalid integer", value, f"{self.field} must be a whole number")
             return ""
         number = int(text)
-        if self.minimum is not None and number < self.minimum:
-            if issues is not None:
-                issues.log("too small", value, f"{self.field} must be at least {self.minimum}")
-            return ""
-        if self.maximum is not None and number > self.maximum:
-            if issues is not None:
-                issues.log("too large", value, f"{self.field} must be at most {self.maximum}")
+        if _out_of_bounds(self, number, value, issues):
             return ""
         return str(number)

@@ -1,9 +1,9 @@
 """The digital-land pipeline: digital-land.sqlite3, performance.sqlite3 and the reference-table load."""
 import contextlib
-import os
 import re
 import sqlite3
-import tempfile
+
+from ..files import temporary_path
 
 
 def snake(name):
@@ -21,22 +21,13 @@ def quote(name):
 @contextlib.contextmanager
 def building(output):
     """A sqlite3 connection to a temporary file beside output, renamed onto output on success."""
-    directory = os.path.dirname(os.path.abspath(output))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(output) + ".", suffix=".tmp")
-    os.close(fd)
-    conn = sqlite3.connect(tmp)
-    try:
-        yield conn
-        conn.commit()
-        conn.close()
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, output)
-    except BaseException:
-        conn.close()
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    with temporary_path(output) as tmp:
+        conn = sqlite3.connect(tmp)
+        try:
+            yield conn
+            conn.commit()
+        finally:
+            conn.close()
 
 
 def create_table(conn, table, columns, rows, primary_key=None, types=None, indexes=()):

@@ -10,10 +10,9 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 
 from ..errors import UserError
-from ..files import atomic_write
+from ..files import temporary_path, write_if_changed
 
 MERGED_INSPECT = "inspect-data-all.json"
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -23,20 +22,9 @@ SERVED_SUFFIXES = (".sqlite3", ".sqlite3.json", ".mbtiles")
 
 def _copy_atomic(source, target):
     """Copy source to target through a temporary file in target's directory, then rename."""
-    directory = os.path.dirname(os.path.abspath(target))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(target) + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as out, open(source, "rb") as f:
-            shutil.copyfileobj(f, out, 1 << 20)
-            out.flush()
-            os.fsync(out.fileno())
+    with temporary_path(target) as tmp:
+        shutil.copyfile(source, tmp)
         shutil.copystat(source, tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def datasette_command():
@@ -52,20 +40,12 @@ def datasette_command():
 
 def inspect(sqlite_path, inspect_path):
     """Write `datasette inspect` JSON for sqlite_path to inspect_path (atomically)."""
-    directory = os.path.dirname(os.path.abspath(inspect_path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(inspect_path) + ".", suffix=".tmp")
-    os.close(fd)
-    try:
+    with temporary_path(inspect_path) as tmp:
         result = subprocess.run([*datasette_command(), "inspect", sqlite_path, "--inspect-file", tmp],
                                 capture_output=True, text=True)
         if result.returncode != 0:
             last = (result.stderr.strip().splitlines() or ["no message"])[-1]
             raise UserError(f"datasette inspect failed: {last}", sqlite_path)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, inspect_path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def merge_inspect(directory):
@@ -98,15 +78,7 @@ def merge_inspect(directory):
         if os.path.exists(path):
             os.unlink(path)
         return None
-    text = json.dumps(merged, indent=2, sort_keys=True) + "\n"
-    try:
-        with open(path, encoding="utf-8") as f:
-            if f.read() == text:
-                return path
-    except FileNotFoundError:
-        pass
-    with atomic_write(path) as f:
-        f.write(text)
+    write_if_changed(path, json.dumps(merged, indent=2, sort_keys=True) + "\n")
     return path
 
 

@@ -13,10 +13,10 @@ import datetime
 import json
 import os
 import re
-import sqlite3
 import urllib.parse
 
 from ..errors import UserError
+from .source import open_dataset, select_list
 
 SQL_DIR = os.path.join(os.path.dirname(__file__), "sql")
 MIGRATION_LOCK = "planning_pipeline:migrate"
@@ -184,34 +184,9 @@ def _json(value, counts, column):
     return value.replace("\x00", "")
 
 
-def _columns(sqlite, table):
-    return [row[1] for row in sqlite.execute(f'PRAGMA table_info("{table}")')]
-
-
-def _select(sqlite, table, wanted):
-    """SELECT the wanted columns that exist in table (missing ones as NULL)."""
-    present = set(_columns(sqlite, table))
-    return ", ".join(f'"{c}"' if c in present else f'NULL AS "{c}"' for c in wanted)
-
-
-def open_sqlite(path):
-    if not os.path.isfile(path):
-        raise UserError("dataset sqlite file not found", path)
-    try:
-        sqlite = sqlite3.connect(f"file:{urllib.parse.quote(os.path.abspath(path))}?mode=ro", uri=True)
-        tables = {row[0] for row in sqlite.execute("SELECT name FROM sqlite_master WHERE type IN ('table','view')")}
-    except sqlite3.DatabaseError as error:
-        raise UserError(f"not a readable sqlite database: {error}", path) from None
-    if "entity" not in tables:
-        raise UserError("no entity table", path)
-    if "entity" not in _columns(sqlite, "entity"):
-        raise UserError("entity table has no entity column", path)
-    return sqlite, tables
-
-
 def entity_rows(sqlite, dataset, counts):
     """Rows for COPY into the entity staging table, streamed from the sqlite entity table."""
-    cursor = sqlite.execute(f"SELECT {_select(sqlite, 'entity', ENTITY_COLUMNS)} FROM entity ORDER BY entity")
+    cursor = sqlite.execute(f"SELECT {select_list(sqlite, 'entity', ENTITY_COLUMNS)} FROM entity ORDER BY entity")
     for row in cursor:
         record = dict(zip(ENTITY_COLUMNS, row))
         if (_text(record["dataset"]) or dataset) != dataset:
@@ -246,7 +221,7 @@ def entity_rows(sqlite, dataset, counts):
 def old_entity_rows(sqlite, tables, dataset, counts):
     if "old_entity" not in tables:
         return
-    cursor = sqlite.execute(f"SELECT {_select(sqlite, 'old_entity', OLD_ENTITY_COLUMNS)} FROM old_entity")
+    cursor = sqlite.execute(f"SELECT {select_list(sqlite, 'old_entity', OLD_ENTITY_COLUMNS)} FROM old_entity")
     for row in cursor:
         record = dict(zip(OLD_ENTITY_COLUMNS, row))
         old_entity = _integer(record["old_entity"])
@@ -345,7 +320,7 @@ def load_dataset(database_url, dataset, sqlite_path, log=print, subdivide=None):
 
     if subdivide is None:
         subdivide = dataset in SUBDIVIDED_DATASETS
-    sqlite, tables = open_sqlite(sqlite_path)
+    sqlite, tables = open_dataset(sqlite_path)
     counts = Counts()
     subdivided = 0
     where = redact(database_url)

@@ -12,9 +12,9 @@ import shutil
 import sqlite3
 import subprocess
 import tempfile
-import urllib.parse
 
 from ..errors import UserError
+from .source import open_dataset, select_list
 
 # the zoom range and options of the platform's tiles: zoom 4 to 15, nothing dropped or limited
 DEFAULT_MIN_ZOOM = 4
@@ -28,10 +28,6 @@ PROPERTIES = (
 )
 
 
-def _columns(conn, table):
-    return {row[1] for row in conn.execute(f'PRAGMA table_info("{table}")')}
-
-
 def features(sqlite_path, dataset, today=None, skipped=None):
     """Yield (entity, GeoJSON feature dict) for the dataset's current entities with a geometry or point."""
     import shapely.geometry
@@ -39,18 +35,9 @@ def features(sqlite_path, dataset, today=None, skipped=None):
 
     today = today or datetime.date.today().isoformat()
     skipped = skipped if skipped is not None else {}
-    if not os.path.isfile(sqlite_path):
-        raise UserError("dataset sqlite file not found", sqlite_path)
-    try:
-        conn = sqlite3.connect(f"file:{urllib.parse.quote(os.path.abspath(sqlite_path))}?mode=ro", uri=True)
-        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view')")}
-    except sqlite3.DatabaseError as error:
-        raise UserError(f"not a readable sqlite database: {error}", sqlite_path) from None
-    if "entity" not in tables:
-        raise UserError("no entity table", sqlite_path)
-    present = _columns(conn, "entity")
+    conn, tables = open_dataset(sqlite_path)
     wanted = [c for c, _ in PROPERTIES] + ["geometry", "point", "json"]
-    select = ", ".join(f'"{c}"' if c in present else f'NULL AS "{c}"' for c in wanted)
+    select = select_list(conn, "entity", wanted)
     redirected = ""
     if "old_entity" in tables:
         redirected = " AND entity NOT IN (SELECT CAST(old_entity AS INTEGER) FROM old_entity WHERE old_entity IS NOT NULL)"
@@ -139,8 +126,9 @@ def build_tiles(dataset, sqlite_path, mbtiles_path, min_zoom=DEFAULT_MIN_ZOOM, m
                     broken = True
                 status = process.wait()
         if status != 0 or broken or not os.path.exists(output):
-            with open(stderr_path, encoding="utf-8", errors="replace") as f:
-                message = " ".join(f.read().split())[-400:]
+            with open(stderr_path, "rb") as f:
+                f.seek(max(0, os.path.getsize(stderr_path) - 4096))  # only its last words matter
+                message = " ".join(f.read().decode("utf-8", "replace").split())[-400:]
             why = f"exit status {status}" if status >= 0 else f"killed by signal {-status}"
             raise UserError(f"tippecanoe failed ({why}) after {count} features; {mbtiles_path} left as it was: {message}")
         _stable_metadata(output, command, work, mbtiles_path)

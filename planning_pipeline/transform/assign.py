@@ -8,7 +8,6 @@ lookup.csv keeps its header, column order and rows; the new rows are appended (a
 """
 import csv
 import io
-import itertools
 import os
 import shutil
 
@@ -47,16 +46,7 @@ def unidentified(resource_paths, dataset, pipeline_dir, specification, organisat
                 report(f"assign-entities: {resource[:12]}: conversion failed: {conversion.get('exception', '')}")
                 continue
             with open(converted_path, encoding="utf-8", errors="replace", newline="") as f:
-                reader = Reader(f, job.skips)
-                entries = reader.entries()
-                while True:
-                    chunk = list(itertools.islice(entries, 2000))
-                    if not chunk:
-                        break
-                    if job.map.pairs is None:
-                        job.map.plan(job.concat.columns(reader.header))
-                    for phase in job.before_lookup:
-                        chunk = phase.process(chunk)
+                for chunk in job.looked_up_chunks(Reader(f, job.skips)):
                     issues.pending.clear()
                     for entry in chunk:
                         row = entry.row
@@ -129,19 +119,24 @@ def assign(pipeline_dir, dataset, specification, items, report=print):
     if not new_rows:
         return []
 
-    existing = b""
-    if os.path.exists(lookup_path):
+    # stream the existing file across (lookup.csv runs to millions of rows), then append
+    head, ends_with_newline = b"", True
+    if os.path.exists(lookup_path) and os.path.getsize(lookup_path):
         with open(lookup_path, "rb") as f:
-            existing = f.read()
-    terminator = "\r\n" if b"\r\n" in existing[:4096] else "\n"
+            head = f.read(4096)
+            f.seek(-1, os.SEEK_END)
+            ends_with_newline = f.read(1) == b"\n"
+    terminator = "\r\n" if b"\r\n" in head else "\n"
     out = io.StringIO()
     writer = csv.DictWriter(out, header, extrasaction="ignore", lineterminator=terminator)
-    if not existing:
+    if not head:
         writer.writeheader()
-    elif not existing.endswith(b"\n"):
+    elif not ends_with_newline:
         out.write(terminator)
     writer.writerows(new_rows)
     with atomic_write(lookup_path, "wb") as f:
-        f.write(existing)
+        if head:
+            with open(lookup_path, "rb") as existing:
+                shutil.copyfileobj(existing, f, 1 << 20)
         f.write(out.getvalue().encode("utf-8"))
     return [int(r["entity"]) for r in new_rows]

@@ -149,11 +149,8 @@ class Transform:
             gc.set_threshold(*threshold)
             gc.unfreeze()
 
-    def _run(self, reader, out, resource, chunk_size):
-        facts = FactWriter(out, resource, self.config.index.specification, self.config.dataset, self.lookups,
-                           self.issues, self.migrate.keep, self.combine, self.odp,
-                           check_duplicates=not self.combine.fields)
-        facts.header()
+    def looked_up_chunks(self, reader, chunk_size=CHUNK_SIZE):
+        """The reader's entries in chunks, through every phase up to and including the entity lookup."""
         entries = reader.entries()
         while True:
             chunk = list(itertools.islice(entries, chunk_size))
@@ -163,6 +160,17 @@ class Transform:
                 self.map.plan(self.concat.columns(reader.header))
             for phase in self.before_lookup:
                 chunk = phase.process(chunk)
+            yield chunk
+        # a header-only resource still has its columns mapped (for the column-field log)
+        if self.map.pairs is None and reader.header is not None:
+            self.map.plan(self.concat.columns(reader.header))
+
+    def _run(self, reader, out, resource, chunk_size):
+        facts = FactWriter(out, resource, self.config.index.specification, self.config.dataset, self.lookups,
+                           self.issues, self.migrate.keep, self.combine, self.odp,
+                           check_duplicates=not self.combine.fields)
+        facts.header()
+        for chunk in self.looked_up_chunks(reader, chunk_size):
             entities = {}
             for entry in chunk:
                 if entry.row.get("entity"):
@@ -171,8 +179,6 @@ class Transform:
                 chunk = phase.process(chunk)
             facts.write_entries(chunk)
             self.issues.flush(entities)
-        if self.map.pairs is None and reader.header is not None:
-            self.map.plan(self.concat.columns(reader.header))
         facts.write(self.combine.finish())
         self.issues.flush()
         return facts

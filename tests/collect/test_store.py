@@ -1,7 +1,6 @@
 """Streamed byte filters give exactly what filtering the whole body at once gives, and temp files never stay."""
 import os
 import random
-import re
 
 import pytest
 

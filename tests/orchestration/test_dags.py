@@ -5,7 +5,6 @@ these tests drive it through subprocesses and skip when it is missing.
 """
 import json
 import os
-import shutil
 import subprocess
 import textwrap
 
