@@ -24,3 +24,33 @@ def copy_collection(tmp_path):
         return target
 
     return copy
+
+
+@pytest.fixture
+def make_workspace(tmp_path):
+    """A copy of the project with some of its collections (their bundled history only), sharing the
+    venv, with the organisation package in place: for running the real Makefile without touching
+    the repository's own workspace."""
+
+    def build(*collections):
+        for name in ("Makefile", "makerules", "bin", "planning_pipeline", "specification", "example",
+                     "requirements.txt", "plugins", "orchestration"):
+            source = os.path.join(ROOT, name)
+            (shutil.copytree if os.path.isdir(source) else shutil.copy)(source, tmp_path / name)
+        for collection in collections:
+            for kind in ("collection", "pipeline"):
+                shutil.copytree(os.path.join(ROOT, kind, collection), tmp_path / kind / collection)
+            log = tmp_path / "collection" / collection / "log"
+            for day in log.iterdir() if log.exists() else ():
+                if day.name >= "2026-11-01":
+                    shutil.rmtree(day)
+            for generated in ("log.csv", "resource.csv"):
+                path = tmp_path / "collection" / collection / generated
+                if path.exists():
+                    path.unlink()
+        os.symlink(os.path.join(ROOT, ".venv"), tmp_path / ".venv")
+        (tmp_path / "dataset").mkdir()
+        shutil.copy(os.path.join(ROOT, "example", "organisation.csv"), tmp_path / "dataset" / "organisation.csv")
+        return tmp_path
+
+    return build

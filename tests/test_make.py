@@ -2,7 +2,6 @@
 to one endpoint's configuration re-transforms only that endpoint's resources."""
 import os
 import re
-import shutil
 import subprocess
 
 import pytest
@@ -13,20 +12,8 @@ GLA_RESOURCE = "db5238c35bf94337fea6437627c66813009e86c44a569c6e7a95df31efd34db5
 
 
 @pytest.fixture
-def workspace(tmp_path):
-    """A copy of the project with the central-activities-zone collection, sharing the venv."""
-    for name in ("Makefile", "makerules", "bin", "planning_pipeline", "specification", "example", "requirements.txt", "plugins"):
-        source = os.path.join(ROOT, name)
-        (shutil.copytree if os.path.isdir(source) else shutil.copy)(source, tmp_path / name)
-    for kind in ("collection", "pipeline"):
-        shutil.copytree(os.path.join(ROOT, kind, CAZ), tmp_path / kind / CAZ)
-    for day in (tmp_path / "collection" / CAZ / "log").iterdir():
-        if day.name >= "2026-11-01":
-            shutil.rmtree(day)
-    os.symlink(os.path.join(ROOT, ".venv"), tmp_path / ".venv")
-    (tmp_path / "dataset").mkdir()
-    shutil.copy(os.path.join(ROOT, "example", "organisation.csv"), tmp_path / "dataset" / "organisation.csv")
-    return tmp_path
+def workspace(make_workspace):
+    return make_workspace(CAZ)
 
 
 def make(workspace, *args):

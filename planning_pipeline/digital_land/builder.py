@@ -20,11 +20,16 @@ import os
 import sqlite3
 import sys
 
+from ..collection import ENDPOINT_FIELDS, LOG_FIELDS, RESOURCE_FIELDS, SOURCE_FIELDS
 from ..csvio import header, read_csv
 from ..errors import UserError
 from . import building, create_table, quote, snake
 
-COLLECTION_FILES = ["endpoint", "source", "resource", "log", "old-resource"]
+# each collection file's own columns, so its table exists in full before any collection has run
+COLLECTION_FILES = {
+    "endpoint": ENDPOINT_FIELDS, "source": SOURCE_FIELDS, "resource": RESOURCE_FIELDS, "log": LOG_FIELDS,
+    "old-resource": ["old-resource", "status", "resource", "notes"],
+}
 COLLECTION_INDEXES = {
     "endpoint": ["endpoint"], "source": ["endpoint", "source"], "resource": ["resource"],
     "log": ["endpoint", "resource"], "old_resource": ["old_resource"],
@@ -90,11 +95,12 @@ def collections(collection_dir):
 
 def load_collections(conn, collection_dir):
     names = collections(collection_dir)
-    for stem in COLLECTION_FILES:
+    for stem, fields in COLLECTION_FILES.items():
         table = snake(stem)
         paths = [(c, os.path.join(collection_dir, c, f"{stem}.csv")) for c in names]
         paths = [(c, p) for c, p in paths if os.path.exists(p)]
-        columns = _union_columns(p for _, p in paths)
+        columns = [snake(f) for f in fields]
+        columns += [c for c in _union_columns(p for _, p in paths) if c not in columns]
         if "collection" not in columns:
             columns.append("collection")
         rows = _chain(_rows(p, {"collection": c}) for c, p in paths)

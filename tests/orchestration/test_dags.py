@@ -147,19 +147,13 @@ def test_airflow_dags_test_runs_the_collection_dag(tmp_path, airflow_env):
         assert (tmp_path / "calls.log").read_text().splitlines() == [f"{s} central-activities-zone" for s in STAGES]
 
 
-@pytest.mark.skipif(not os.path.exists(os.path.join(ROOT, "Makefile")), reason="the Makefile is not written yet")
-def test_the_makefile_has_the_targets_the_dags_run():
+def test_the_makefile_has_the_targets_the_dags_run(make_workspace):
+    # a copy of the workspace: even `make -n` collects and plans, since those make the makefiles it reads
+    workspace = make_workspace("central-activities-zone", "organisation")
     for target in STAGES:
-        result = subprocess.run(["make", "-n", "-C", ROOT, target, "COLLECTION=central-activities-zone"], capture_output=True, text=True)
-        pending(result)
+        result = subprocess.run(["make", "-n", "-C", workspace, target, "COLLECTION=central-activities-zone"],
+                                capture_output=True, text=True)
         assert result.returncode == 0, result.stderr
     for target in ("organisation", "digital-land", "load-reference"):
-        result = subprocess.run(["make", "-n", "-C", ROOT, target], capture_output=True, text=True)
-        pending(result)
+        result = subprocess.run(["make", "-n", "-C", workspace, target], capture_output=True, text=True)
         assert result.returncode == 0, result.stderr
-
-
-def pending(result):
-    """Skip while a stage's bin/ script, written in parallel, is not in the tree yet."""
-    if result.returncode and "No rule to make target 'bin/" in result.stderr:
-        pytest.skip(f"integration pending: {result.stderr.strip()}")
