@@ -5,6 +5,7 @@ these tests drive it through subprocesses and skip when it is missing.
 """
 import json
 import os
+import sqlite3
 import subprocess
 import textwrap
 
@@ -138,6 +139,21 @@ def test_airflow_dags_test_runs_the_collection_dag(tmp_path, airflow_env):
     assert "state=success" in result.stdout + result.stderr
     if workspace != ROOT:
         assert (tmp_path / "calls.log").read_text().splitlines() == [f"{s} central-activities-zone" for s in STAGES]
+
+
+@needs_airflow
+def test_airflow_dags_test_builds_the_collection_dataset_with_the_real_makefile(make_workspace, airflow_env):
+    workspace = make_workspace("central-activities-zone")
+    env = {**airflow_env, "PIPELINE_WORKSPACE": str(workspace)}
+    env.pop("DATABASE_URL", None)
+    result = subprocess.run([os.path.join(ROOT, ".venv-airflow", "bin", "airflow"), "dags", "test", "central-activities-zone-collection"],
+                            env=env, capture_output=True, text=True, timeout=1800)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "state=success" in result.stdout + result.stderr
+    database = workspace / "dataset" / "central-activities-zone.sqlite3"
+    with sqlite3.connect(database) as conn:
+        assert conn.execute("SELECT count(*) FROM entity").fetchone()[0] == 10
+    assert len(list((workspace / "var" / "transformed" / "central-activities-zone").iterdir())) == 3
 
 
 def test_the_makefile_has_the_targets_the_dags_run(make_workspace):
