@@ -1,36 +1,25 @@
 """Assemble one dataset's sqlite3 file from its transformed facts and per-resource logs.
 
-The file is built under a temporary name beside the output (with a scratch file for the staged facts) and
-renamed into place only when complete, so a failure leaves any previous output untouched.
+The transformed files are staged in scratch files (stage.py), then three jobs run at once, one per core and a
+spare: a sqlite3 process builds the `fact` table, another `fact_resource`, each in its own scratch file with its
+indexes, while this process ranks the winners and builds `entity` and the log tables. The two tables are then
+copied in whole (sqlite copies a table into an empty one of the same shape record by record, with its indexes,
+without re-sorting). Everything is built under a temporary name beside the output and renamed into place only
+when complete, so a failure leaves any previous output untouched. Memory is bounded by the page caches.
 """
 import contextlib
-import gc
 import os
 import sqlite3
 
 from ..errors import UserError
 from ..files import temporary_path
 from . import entity as entities
-from . import facts, logs
+from . import facts, logs, queries, stage
 from .schema import tables
 
-CACHE_KIB = 131072  # per database file: bounded memory whatever the input size
-BATCH = 5000
-
-
-def _connect(path, scratch):
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("PRAGMA page_size = 65536")
-    conn.execute("ATTACH DATABASE ? AS stage", (scratch,))
-    for schema in ("main", "stage"):
-        conn.execute(f"PRAGMA {schema}.page_size = 65536")
-        conn.execute(f"PRAGMA {schema}.journal_mode = OFF")
-        conn.execute(f"PRAGMA {schema}.synchronous = OFF")
-        conn.execute(f"PRAGMA {schema}.cache_size = -{CACHE_KIB}")
-    conn.execute("PRAGMA locking_mode = EXCLUSIVE")
-    conn.execute("PRAGMA temp_store = FILE")
-    conn.execute("PRAGMA threads = 2")
-    return conn
+CACHE_KIB = 131072  # per process, for the file it builds: bounded memory whatever the input size
+PART_CACHE_KIB = 8192  # the staged parts are read in one pass
+PARTS = 2  # scratch parts imported at once: one per core
 
 
 def assemble(dataset, specification, output, transformed_dir, organisation_path=None, resource_path=None,
@@ -44,107 +33,129 @@ def assemble(dataset, specification, output, transformed_dir, organisation_path=
     schema = tables(specification)
     ends = facts.resource_end_dates(resource_path)
     organisations = entities.organisation_entities(organisation_path)
-    builder = entities.EntityBuilder(schema["entity"], dataset, specification.dataset_typology(dataset),
-                                     specification.dataset_prefix(dataset), organisations)
-
-    counts = {}
-    if log:
-        import time
-
-        START[0] = time.perf_counter()
-    # millions of short-lived row lists: the cyclic collector would rescan them all again and again
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        with temporary_path(output) as tmp, _scratch_beside(tmp) as scratch:
-            conn = _connect(tmp, scratch)
+    columns = entities.EntityColumns(schema["entity"], dataset, specification.dataset_typology(dataset),
+                                     specification.dataset_prefix(dataset))
+    clock = _Clock(log)
+    with temporary_path(output) as tmp, _scratch_files(tmp, PARTS + 2) as scratch:
+        parts, built = scratch[:PARTS], dict(zip(("fact", "fact-resource"), scratch[PARTS:]))
+        by_hand, complained = stage.import_files(logs.csv_files(transformed_dir), parts, CACHE_KIB)
+        clock("imported")
+        conn = _connect(tmp, parts)
+        try:
+            conn.execute("BEGIN")
+            stage.check_complained(conn, complained)
+            stage.add_by_hand(conn, by_hand)
+            stage.write_lookups(conn, ends, organisations)
+            conn.execute("COMMIT")
+            counts = {"facts": conn.execute("SELECT count(*) FROM temp.fact_rows").fetchone()[0]}
+            jobs = [_start_table_job(schema[name], path, parts, sql)
+                    for name, path, sql in (("fact", built["fact"], queries.fact_sql),
+                                            ("fact-resource", built["fact-resource"], queries.fact_resource_sql))]
             try:
                 conn.execute("BEGIN")
                 for table in schema.values():
                     conn.execute(table.create_sql())
-                facts.create_stage(conn)
-                counts["facts"] = facts.load_stage(conn, transformed_dir, ends)
-                _log(log, "staged")
-                facts.copy_fact_resources(conn)
-                _log(log, "fact_resource")
-                counts["entities"] = _entities_and_facts(conn, schema, builder)
-                _log(log, "fact, entity")
+                for sql in queries.WINNER_SQL:
+                    conn.execute(sql)
+                clock("winners")
+                conn.execute(queries.entity_sql(columns))
+                entities.fill_points(conn, schema["entity"].columns)
+                counts["entities"] = conn.execute("SELECT count(*) FROM entity").fetchone()[0]
+                clock("entity")
                 logs.load_issues(conn, schema["issue"], issue_dir, issue_csv)
                 logs.load_resource_logs(conn, schema["column-field"], column_field_dir, dataset)
                 logs.load_resource_logs(conn, schema["dataset-resource"], dataset_resource_dir, dataset)
                 logs.load_old_entities(conn, schema["old-entity"], old_entity_path, specification.entity_range(dataset))
-                _log(log, "logs")
-                for table in schema.values():
-                    for sql in table.index_sql():
+                for name in ("entity", "issue", "column-field", "dataset-resource", "old-entity"):
+                    for sql in schema[name].index_sql():
                         conn.execute(sql)
-                _log(log, "indexes")
-                conn.execute("COMMIT")
-                conn.execute("DETACH DATABASE stage")
-                conn.execute("PRAGMA locking_mode = NORMAL")
-                conn.execute("PRAGMA main.journal_mode = DELETE")  # an ordinary rollback-journal file for readers
-                conn.execute("PRAGMA analysis_limit = 1000")
-                conn.execute("ANALYZE")
-                _log(log, "analyze")
+                conn.execute("DROP TABLE temp.winner")
+                clock("logs")
+                for (proc, path), name in zip(jobs, ("fact", "fact-resource")):
+                    stage.finish(proc, path, f"building the {name} table")
+                clock("fact, fact_resource")
             finally:
-                conn.close()
-    finally:
-        if gc_was_enabled:
-            gc.enable()
+                for proc, _ in jobs:
+                    if proc.poll() is None:
+                        proc.kill()
+            conn.execute("COMMIT")  # ATTACH cannot run inside a transaction
+            _copy_tables(conn, schema, built)
+            clock("copied")
+            for i in range(PARTS):
+                conn.execute(f"DETACH DATABASE s{i}")
+            conn.execute("PRAGMA main.locking_mode = NORMAL")
+            conn.execute("PRAGMA main.journal_mode = DELETE")  # an ordinary rollback-journal file for readers
+            conn.execute("PRAGMA analysis_limit = 1000")
+            conn.execute("ANALYZE")
+            clock("analyze")
+        finally:
+            conn.close()
     return counts
 
 
-START = [0.0]
+def _connect(path, parts):
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA page_size = 65536")
+    for sql in queries.attach_sql(parts):
+        conn.execute(sql)
+    for schema in ["main"] + [f"s{i}" for i in range(len(parts))]:
+        conn.execute(f"PRAGMA {schema}.journal_mode = OFF")
+        conn.execute(f"PRAGMA {schema}.synchronous = OFF")
+        conn.execute(f"PRAGMA {schema}.cache_size = -{CACHE_KIB if schema == 'main' else PART_CACHE_KIB}")
+    conn.execute(f"PRAGMA temp.cache_size = -{CACHE_KIB}")
+    conn.execute("PRAGMA main.locking_mode = EXCLUSIVE")  # main only: the table jobs read the parts
+    conn.execute("PRAGMA temp_store = FILE")
+    conn.execute(queries.view_sql(len(parts)))
+    return conn
+
+
+def _start_table_job(table, path, parts, insert_sql):
+    """A sqlite3 process building one table, with its indexes, into its own file from the staged rows."""
+    script = stage.pragmas(CACHE_KIB) + queries.attach_sql(parts)
+    script += [f"PRAGMA s{i}.cache_size = -{PART_CACHE_KIB};" for i in range(len(parts))]
+    script += [queries.view_sql(len(parts)), "BEGIN;", table.create_sql() + ";", insert_sql(table)]
+    script += [sql + ";" for sql in table.index_sql()] + ["COMMIT;"]
+    return stage.sqlite3_tool(path, script), path
+
+
+def _copy_tables(conn, schema, built):
+    """Copy the tables the jobs built into the (empty, same-shaped) tables of main."""
+    for i, name in enumerate(built):
+        conn.execute(f"ATTACH DATABASE ? AS built{i}", (built[name],))
+        conn.execute("BEGIN")
+        for sql in schema[name].index_sql():
+            conn.execute(sql)
+        table = schema[name].sql_name
+        conn.execute(f'INSERT INTO main."{table}" SELECT * FROM built{i}."{table}"')
+        conn.execute("COMMIT")
+        conn.execute(f"DETACH DATABASE built{i}")
 
 
 @contextlib.contextmanager
-def _scratch_beside(path):
-    """The name of a scratch database beside path (staged facts), removed afterwards."""
-    scratch = path[: -len(".tmp")] + ".scratch"
+def _scratch_files(path, count):
+    """The names of scratch databases beside path, removed afterwards."""
+    base = path[: -len(".tmp")]
+    names = [f"{base}.scratch{i}" for i in range(count)]
     try:
-        yield scratch
+        yield names
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(scratch)
+        for name in names:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(name)
 
 
-def _log(log, stage):
-    if log:
-        import resource
+class _Clock:
+    """Logs each step's time and peak memory (--verbose)."""
+
+    def __init__(self, log):
         import time
 
-        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
-        log(f"{time.perf_counter() - START[0]:7.2f} s {stage} (peak RSS {rss} MB)")
+        self.log, self.time, self.start = log, time.perf_counter, time.perf_counter()
 
+    def __call__(self, step):
+        if self.log:
+            import resource
 
-def _entities_and_facts(conn, schema, builder):
-    entity_table, fact_table = schema["entity"], schema["fact"]
-    fact_sql = f'INSERT OR IGNORE INTO fact VALUES ({",".join("?" * len(fact_table.columns))})'
-    entity_sql = f'INSERT INTO entity VALUES ({",".join("?" * len(entity_table.columns))})'
-    # fact table column -> position in an ordered() row
-    source = {"entity": 0, "field": 1, "priority": 2, "entry_date": 3, "fact": 7, "value": 8, "end_date": 9,
-              "start_date": 10, "reference_entity": 11}
-    pick = [source[c] for c in fact_table.columns]
-    fact_rows, entity_rows = [], []
-    count = 0
-
-    def on_fact(row):
-        fact_rows.append([row[i] for i in pick])
-
-    # the ordered scan reads the stage; the inserts write main: one connection, one transaction
-    for number, winners in facts.winners_and_facts(facts.ordered(conn), on_fact):
-        if not isinstance(number, int):
-            continue  # an entity that isn't a number can't be a row of the entity table
-        entity_rows.append(builder.row(number, winners))
-        if len(entity_rows) >= BATCH:
-            entities.fill_points(entity_rows, entity_table.columns)
-            conn.executemany(entity_sql, entity_rows)
-            count += len(entity_rows)
-            entity_rows.clear()
-        if len(fact_rows) >= BATCH * 8:
-            conn.executemany(fact_sql, fact_rows)
-            fact_rows.clear()
-    entities.fill_points(entity_rows, entity_table.columns)
-    conn.executemany(entity_sql, entity_rows)
-    count += len(entity_rows)
-    conn.executemany(fact_sql, fact_rows)
-    return count
+            rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+            children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
+            self.log(f"{self.time() - self.start:7.2f} s {step} (peak RSS {rss} MB, sqlite3 jobs {children} MB)")

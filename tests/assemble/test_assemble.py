@@ -1,3 +1,4 @@
+import csv
 import json
 import os
 import sqlite3
@@ -204,3 +205,68 @@ def test_cli_builds_the_file_and_reports_a_bad_directory_in_one_line(tmp_path):
     done = subprocess.run([sys.executable, os.path.join(ROOT, "bin", "assemble")] + args, capture_output=True, text=True)
     assert done.returncode == 2
     assert len(done.stderr.strip().splitlines()) == 1 and "transformed directory not found" in done.stderr
+
+
+def test_json_escapes_quotes_controls_and_unicode_as_python_json_does(tmp_path):
+    odd = 'say "hi" \\ back\nnext\ttab \x01 \x1f café 🏛 </script>'
+    c = Collection(tmp_path)
+    c.resource("a", [(E, "notes", odd), (E, "description", "é")])
+    row = entity(c.assemble())
+    assert row["json"] == json.dumps({"notes": odd, "description": "é"}, sort_keys=True, ensure_ascii=False,
+                                     separators=(",", ":"))
+
+
+def test_blank_lines_in_a_transformed_file_are_skipped(tmp_path):
+    c = Collection(tmp_path)
+    c.resource("a", [(E, "name", "x"), (E + 1, "name", "y")])
+    path = os.path.join(c.dir("transformed"), "a.csv")
+    lines = open(path).read().splitlines()
+    with open(path, "w") as f:
+        f.write("\n".join([lines[0], "", lines[1], "", lines[2], ""]) + "\n")
+    output = c.assemble()
+    assert query(output, "SELECT entity, name FROM entity ORDER BY entity") == [(E, "x"), (E + 1, "y")]
+    assert query(output, "SELECT count(*) FROM fact_resource") == [(2,)]
+
+
+def test_a_file_with_a_reordered_header_assembles_like_the_standard_one(tmp_path):
+    standard = Collection(tmp_path / "standard")
+    standard.resource("a", [(E, "name", "x"), (E, "reference", "CA1")])
+    reordered = Collection(tmp_path / "reordered")
+    reordered.resource("a", [(E, "name", "x"), (E, "reference", "CA1")])
+    path = os.path.join(reordered.dir("transformed"), "a.csv")
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    order = list(reversed(range(len(FACT_HEADER))))
+    write(path, [rows[0][i] for i in order], [[r[i] for i in order] for r in rows[1:]])
+    a, b = standard.assemble(), reordered.assemble()
+    for table in ("entity", "fact", "fact_resource"):
+        assert query(a, f"SELECT * FROM {table} ORDER BY 1, 2, 3") == query(b, f"SELECT * FROM {table} ORDER BY 1, 2, 3")
+
+
+def test_the_tables_do_not_depend_on_how_the_files_are_split_between_import_processes(tmp_path, monkeypatch):
+    from planning_pipeline.assemble import build
+
+    c = Collection(tmp_path)
+    for n, name in enumerate("abcdefg"):
+        c.resource(name, [(E + n % 3, "name", f"from {name}"), (E + n % 3, "notes", "same"), (E + 3, "reference", name)],
+                   priority=1 + n % 2, entry_date=f"2024-01-0{1 + n % 4}")
+    outputs = []
+    for parts in (1, 2, 3):
+        monkeypatch.setattr(build, "PARTS", parts)
+        outputs.append(c.assemble(output=os.path.join(tmp_path, f"{parts}.sqlite3")))
+    for table in ("entity", "fact"):
+        expected = query(outputs[0], f"SELECT * FROM {table} ORDER BY 1, 2, 3")
+        assert all(query(o, f"SELECT * FROM {table} ORDER BY 1, 2, 3") == expected for o in outputs[1:])
+    expected = query(outputs[0], "SELECT * FROM fact_resource ORDER BY fact, resource")
+    assert all(query(o, "SELECT * FROM fact_resource ORDER BY fact, resource") == expected for o in outputs[1:])
+
+
+def test_without_the_sqlite3_tool_the_cli_says_so_in_one_line(tmp_path):
+    c = Collection(tmp_path)
+    c.resource("a", [(E, "name", "x")])
+    output = os.path.join(tmp_path, "dataset", DATASET + ".sqlite3")
+    done = subprocess.run([sys.executable, os.path.join(ROOT, "bin", "assemble")] + c.cli_args(output),
+                          capture_output=True, text=True, env={**os.environ, "PATH": str(tmp_path)})
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == ["assemble: error: the sqlite3 command is not installed (bin/setup-system installs it)"]
+    assert not os.path.exists(output)
