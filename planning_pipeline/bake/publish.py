@@ -7,7 +7,8 @@
     <output-dir>/flattened/<dataset>.parquet   GeoParquet: typed columns, geometries as WKB, ZSTD
 
 Rows go out in entity order, a batch at a time; each file is written under a temporary name and renamed into
-place when complete.
+place when complete. A forked second process writes the JSON and GeoJSON while this one writes the rest, each
+reading the sqlite file itself: two cores, about half the work each.
 """
 import contextlib
 import csv
@@ -116,10 +117,60 @@ def outputs(dataset, output_dir, geography):
     return paths
 
 
+# the files a second process writes while this one writes the others: about half the work each
+SECOND_PROCESS = ("json", "geojson")
+
+
 def bake(dataset, specification, sqlite_path, output_dir):
     """Write the published files; returns {kind: path}."""
     if not os.path.exists(sqlite_path):
         raise UserError("dataset sqlite file not found", sqlite_path)
+    with _forked(lambda: _bake(dataset, specification, sqlite_path, output_dir, SECOND_PROCESS)) as child:
+        paths = _bake(dataset, specification, sqlite_path, output_dir,
+                      ("csv", "flattened", "parquet"), child=child)
+    return paths
+
+
+@contextlib.contextmanager
+def _forked(work):
+    """Run work() in a forked child beside the with-block, which calls _join(child) to wait for it and take on
+    its UserError. Forked before the heavy imports (pyarrow starts threads)."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+
+    def run():
+        try:
+            work()
+            send.send(None)
+        except UserError as e:
+            send.send(str(e))
+            raise SystemExit(2) from None
+
+    process = context.Process(target=run, daemon=True)
+    process.start()
+    send.close()
+    try:
+        yield (process, receive)
+    finally:
+        process.join()  # never killed: it would leave its temporary files behind
+
+
+def _join(child):
+    """Wait for the child; raise its error."""
+    process, receive = child
+    process.join()
+    message = receive.recv() if receive.poll() else None
+    if message:
+        raise UserError(message)
+    if process.exitcode != 0:
+        raise RuntimeError(f"the process writing {', '.join(SECOND_PROCESS)} failed (exit status {process.exitcode})")
+
+
+def _bake(dataset, specification, sqlite_path, output_dir, kinds, child=None):
+    """Write the files of the given kinds (those the dataset has); with child, wait for it before any of them is
+    renamed into place."""
     conn = sqlite3.connect(f"file:{sqlite_path}?mode=ro", uri=True)
     try:
         columns = cols.entity_columns(conn)
@@ -132,57 +183,68 @@ def bake(dataset, specification, sqlite_path, output_dir):
         flattener = cols.Flattener(columns, header)
         paths = outputs(dataset, output_dir, typology == "geography")
         with contextlib.ExitStack() as stack:
-            files = {k: stack.enter_context(atomic_write(p, "wb" if k == "parquet" else "w")) for k, p in paths.items()}
+            files = {k: stack.enter_context(atomic_write(p, "wb" if k == "parquet" else "w"))
+                     for k, p in paths.items() if k in kinds}
             _write(conn, columns, header, flattener, files, specification)
+            if child is not None:
+                _join(child)
         return paths
     finally:
         conn.close()
 
 
 def _write(conn, columns, header, flattener, files, specification):
+    """One pass over the entity table writing each open file of files ({kind: file})."""
     import shapely
 
-    entity_csv = csv.writer(files["csv"], lineterminator="\n")
-    entity_csv.writerow(columns)
-    flat_csv = csv.writer(files["flattened"], lineterminator="\n")
-    flat_csv.writerow(header)
-    files["json"].write('{"entities":[')
-    geojson = files.get("geojson")
+    entity_csv = flat_csv = parquet = None
+    if "csv" in files:
+        entity_csv = csv.writer(files["csv"], lineterminator="\n")
+        entity_csv.writerow(columns)
+    if "flattened" in files:
+        flat_csv = csv.writer(files["flattened"], lineterminator="\n")
+        flat_csv.writerow(header)
+    if "parquet" in files:
+        parquet = ParquetOut(files["parquet"], header, specification)
+    json_file, geojson = files.get("json"), files.get("geojson")
+    if json_file is not None:
+        json_file.write('{"entities":[')
     if geojson is not None:
         geojson.write('{"type":"FeatureCollection","features":[')
-    parquet = ParquetOut(files["parquet"], header, specification)
-    geometry_columns = [i for i, kind in enumerate(parquet.kinds) if kind == "geometry"]
     at = {h: i for i, h in enumerate(header)}
     shape_at, point_at = at.get("geometry"), at.get("point")
     property_columns = [(i, h) for i, h in enumerate(header) if h != "geometry"]
-    first = True
+    separator = ""
 
-    cursor = conn.execute('SELECT * FROM entity ORDER BY entity')
+    cursor = conn.execute("SELECT * FROM entity ORDER BY entity")
     while True:
         batch = cursor.fetchmany(BATCH)
         if not batch:
             break
-        entity_csv.writerows(batch)
+        if entity_csv is not None:
+            entity_csv.writerows(batch)
+        if flat_csv is None and parquet is None and json_file is None and geojson is None:
+            continue
         flat = [flattener.row(e) for e in batch]
-        flat_csv.writerows(flat)
-        parsed = {i: geo.parse([r[i] for r in flat]) for i in geometry_columns}
-        parquet.add(flat, {i: list(shapely.to_wkb(g)) for i, g in parsed.items()})
-        separator = "" if first else ","
-        files["json"].write(separator + "\n" + ",\n".join(_dumps(dict(zip(header, r))) for r in flat))
+        if flat_csv is not None:
+            flat_csv.writerows(flat)
+        if parquet is not None:
+            parquet.add(flat, {i: list(shapely.to_wkb(geo.parse([r[i] for r in flat])))
+                               for i, kind in enumerate(parquet.kinds) if kind == "geometry"})
+        if json_file is not None:
+            json_file.write(separator + "\n" + ",\n".join(_dumps(dict(zip(header, r))) for r in flat))
         if geojson is not None:
-            shapes = parsed.get(shape_at)
-            points = parsed.get(point_at)
-            if shapes is None:
-                shapes = geo.parse([r[shape_at] for r in flat]) if shape_at is not None else [None] * len(flat)
-            if points is None:
-                points = geo.parse([r[point_at] for r in flat]) if point_at is not None else [None] * len(flat)
-            chosen = [s if s is not None else p for s, p in zip(shapes, points)]
-            chosen = geo.rfc7946(chosen)
-            features = (_dumps({"type": "Feature", "geometry": geo.geojson(g),
+            none = [None] * len(flat)
+            shapes = geo.parse([r[shape_at] for r in flat]) if shape_at is not None else none
+            points = geo.parse([r[point_at] for r in flat]) if point_at is not None else none
+            chosen = geo.geojson_all(geo.rfc7946([s if s is not None else p for s, p in zip(shapes, points)]))
+            features = (_dumps({"type": "Feature", "geometry": g,
                                 "properties": {h: r[i] for i, h in property_columns}}) for r, g in zip(flat, chosen))
             geojson.write(separator + "\n" + ",\n".join(features))
-        first = False
-    files["json"].write("\n]}\n")
+        separator = ","
+    if json_file is not None:
+        json_file.write("\n]}\n")
     if geojson is not None:
         geojson.write("\n]}\n")
-    parquet.close()
+    if parquet is not None:
+        parquet.close()

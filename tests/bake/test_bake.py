@@ -131,3 +131,35 @@ def test_cli_writes_the_files_and_a_missing_sqlite_is_a_one_line_error(baked, tm
     done = subprocess.run([sys.executable, bake_bin, "--dataset", DATASET, "--specification-dir", SPECIFICATION,
                            str(tmp_path / "missing.sqlite3"), "--output-dir", str(tmp_path)], capture_output=True, text=True)
     assert done.returncode == 2 and "not found" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_geojson_coordinates_are_rounded_to_six_places_exactly_as_python_rounds():
+    import shapely
+
+    from planning_pipeline.bake import geometry as geo
+
+    wkt = ("MULTIPOLYGON (((0 0,2.0000005 0,2.0000005 1.0000015,0 0),(0.5 0.25,0.5 0.5,1 0.5,0.5 0.25)),"
+           "((10 10,11.1234567 10,11 11,10 10)))")
+    shape = geo.rfc7946(geo.parse([wkt]))[0]
+    expected = [[[[round(x, 6), round(y, 6)] for x, y in ring.coords] for ring in (p.exterior, *p.interiors)]
+                for p in shape.geoms]
+    assert geo.geojson(shape) == {"type": "MultiPolygon", "coordinates": expected}
+    assert geo.geojson(shapely.Point(-0.0000001, 51.5)) == {"type": "Point", "coordinates": [-0.0, 51.5]}
+    assert geo.geojson(shapely.from_wkt("LINESTRING (0 0, 1.25 0.0000004)"))["coordinates"] == [[0.0, 0.0], [1.25, 0.0]]
+    assert geo.geojson(shapely.from_wkt("GEOMETRYCOLLECTION (POINT (1 2), POINT EMPTY)")) == {
+        "type": "GeometryCollection", "geometries": [{"type": "Point", "coordinates": [1.0, 2.0]}]}
+    assert geo.geojson(shapely.from_wkt("POLYGON EMPTY")) is None
+
+
+def test_a_failure_in_the_second_process_publishes_none_of_the_first_processes_files(baked, tmp_path, monkeypatch):
+    from planning_pipeline.bake import geometry as geo
+    from planning_pipeline.errors import UserError
+
+    def broken(geometries):
+        raise UserError("a geometry the GeoJSON writer cannot take")
+
+    monkeypatch.setattr(geo, "geojson_all", broken)  # only the second process writes GeoJSON
+    path, out, paths = baked
+    with pytest.raises(UserError, match="cannot take"):
+        bake(DATASET, Specification(SPECIFICATION), path, str(tmp_path))
+    assert [name for _, _, names in os.walk(tmp_path) for name in names] == []
