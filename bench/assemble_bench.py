@@ -4,7 +4,8 @@
 Generates a transformed dataset of --entities entities (default 120,000; about 1,000,000 facts) spread over
 several resources with both priorities, duplicate facts (the same fact in two resources), later corrections
 and polygon geometries for some entities, then runs bin/assemble and bin/bake as child processes and prints
-seconds and peak RSS for each stage.
+seconds, CPU seconds (all its processes: assemble runs sqlite3 jobs beside itself, bake a second process) and
+the peak RSS of its largest process for each stage, beside the upstream system's figures on this machine.
 
     .venv/bin/python bench/assemble_bench.py [--entities N] [--work-dir DIR] [--keep]
 """
@@ -114,17 +115,22 @@ def generate(work, n_entities, n_resources=8):
 
 MEASURE = """import resource, subprocess, sys
 subprocess.run(sys.argv[1:], check=True)
-print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"""
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(usage.ru_maxrss, usage.ru_utime + usage.ru_stime)"""
+UPSTREAM = {"assemble": (11, 900), "bake": (16, 700)}  # seconds, MB for 120,000 entities on these machines
 
 
-def run_stage(name, argv):
+def run_stage(name, argv, full_size):
     """Run one stage as a grandchild, through a tiny parent that reports that stage's own peak RSS
-    (getrusage RUSAGE_CHILDREN ru_maxrss) so the stages are measured separately."""
+    (getrusage RUSAGE_CHILDREN ru_maxrss: its largest process) and CPU time, so stages are measured separately."""
     start = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", MEASURE] + argv, check=True, cwd=ROOT, stdout=subprocess.PIPE, text=True)
     seconds = time.perf_counter() - start
-    peak_mb = int(done.stdout.strip().splitlines()[-1]) / 1024
-    print(f"{name:10s} {seconds:7.2f} s   peak RSS {peak_mb:7.0f} MB", flush=True)
+    rss, cpu = done.stdout.strip().splitlines()[-1].split()
+    peak_mb = int(rss) / 1024
+    upstream_s, upstream_mb = UPSTREAM[name]
+    versus = f"   upstream ~{upstream_s} s / {upstream_mb} MB: {upstream_s / seconds:.1f}x faster" if full_size else ""
+    print(f"{name:10s} {seconds:7.2f} s  (cpu {float(cpu):6.2f} s)  peak RSS {peak_mb:5.0f} MB{versus}", flush=True)
     return seconds, peak_mb
 
 
@@ -145,6 +151,7 @@ def main():
         var = os.path.join(work, "var")
         out = os.path.join(work, "dataset")
         sqlite = os.path.join(out, DATASET + ".sqlite3")
+        full_size = args.entities == 120000  # the size upstream was measured at
         run_stage("assemble", [py, "bin/assemble", "--dataset", DATASET, "--specification-dir", "specification",
                                "--organisation-path", "example/organisation.csv",
                                "--resource-path", os.path.join(work, "resource.csv"),
@@ -154,8 +161,8 @@ def main():
                                "--column-field-dir", os.path.join(var, "column-field", DATASET),
                                "--dataset-resource-dir", os.path.join(var, "dataset-resource", DATASET),
                                "--issue-csv", os.path.join(out, DATASET + "-issue.csv"),
-                               "--output", sqlite])
-        run_stage("bake", [py, "bin/bake", "--dataset", DATASET, "--specification-dir", "specification", sqlite, "--output-dir", out])
+                               "--output", sqlite], full_size)
+        run_stage("bake", [py, "bin/bake", "--dataset", DATASET, "--specification-dir", "specification", sqlite, "--output-dir", out], full_size)
         for dirpath, _, names in sorted(os.walk(out)):
             for name in sorted(names):
                 path = os.path.join(dirpath, name)
