@@ -51,8 +51,14 @@ def load_config(path):
         raise UserError("collection_selection must be all or explicit", path)
     if config.get("executor") == "kubernetes" and not config.get("kubernetes", {}).get("image"):
         raise UserError("executor kubernetes needs kubernetes.image", path)
+    if config.get("executor") == "kubernetes" and config["kubernetes"].get("workspace_claim") \
+            and not config["kubernetes"].get("workspace_path"):
+        raise UserError("kubernetes.workspace_claim needs kubernetes.workspace_path (where the tasks mount it)", path)
     if config.get("executor") == "ecs" and not all(config.get("ecs", {}).get(k) for k in ("cluster", "task_definition")):
         raise UserError("executor ecs needs ecs.cluster and ecs.task_definition", path)
+    if config.get("executor") == "ecs" and config["ecs"].get("launch_type", "FARGATE") == "FARGATE" \
+            and not config["ecs"].get("subnets"):
+        raise UserError("executor ecs with launch_type FARGATE needs ecs.subnets (FARGATE tasks use awsvpc networking)", path)
     return config
 
 
