@@ -1,11 +1,11 @@
 """Assemble one dataset's sqlite3 file from its transformed facts and per-resource logs.
 
-The transformed files are staged in scratch files (stage.py), then three jobs run at once, one per core and a
-spare: a sqlite3 process builds the `fact` table, another `fact_resource`, each in its own scratch file with its
-indexes, while this process ranks the winners and builds `entity` and the log tables. The two tables are then
-copied in whole (sqlite copies a table into an empty one of the same shape record by record, with its indexes,
-without re-sorting). Everything is built under a temporary name beside the output and renamed into place only
-when complete, so a failure leaves any previous output untouched. Memory is bounded by the page caches.
+The transformed files are staged in scratch files (stage.py), then three jobs run at once: a sqlite3 process
+builds `fact_resource`, the biggest table, with its indexes straight into the output's temporary file; another
+builds `fact` into a scratch file; this process ranks the winners and builds `entity` and the log tables in a
+scratch file of its own. Those are then copied into the output (into an empty table of the same shape sqlite
+copies records and index entries as they are, without re-sorting). The output is renamed into place only when
+complete, so a failure leaves any previous output untouched. Memory is bounded by the page caches.
 """
 import contextlib
 import os
@@ -37,10 +37,10 @@ def assemble(dataset, specification, output, transformed_dir, organisation_path=
                                      specification.dataset_prefix(dataset))
     clock = _Clock(log)
     with temporary_path(output) as tmp, _scratch_files(tmp, PARTS + 2) as scratch:
-        parts, built = scratch[:PARTS], dict(zip(("fact", "fact-resource"), scratch[PARTS:]))
+        parts, fact_file, tables_file = scratch[:PARTS], scratch[PARTS], scratch[PARTS + 1]
         by_hand, complained = stage.import_files(logs.csv_files(transformed_dir), parts, CACHE_KIB)
         clock("imported")
-        conn = _connect(tmp, parts)
+        conn = _connect(tables_file, parts)
         try:
             conn.execute("BEGIN")
             stage.check_complained(conn, complained)
@@ -48,49 +48,84 @@ def assemble(dataset, specification, output, transformed_dir, organisation_path=
             stage.write_lookups(conn, ends, organisations)
             conn.execute("COMMIT")
             counts = {"facts": conn.execute("SELECT count(*) FROM temp.fact_rows").fetchone()[0]}
-            jobs = [_start_table_job(schema[name], path, parts, sql)
-                    for name, path, sql in (("fact", built["fact"], queries.fact_sql),
-                                            ("fact-resource", built["fact-resource"], queries.fact_resource_sql))]
+            # fact_resource, the biggest table, is built straight into the output file: it is not copied
+            jobs = [(_start_table_job(schema["fact"], fact_file, parts, queries.fact_sql), "fact"),
+                    (_start_table_job(schema["fact-resource"], tmp, parts, queries.fact_resource_sql), "fact-resource")]
             try:
                 conn.execute("BEGIN")
-                for table in schema.values():
-                    conn.execute(table.create_sql())
-                for sql in queries.WINNER_SQL:
-                    conn.execute(sql)
-                clock("winners")
-                conn.execute(queries.entity_sql(columns))
-                entities.fill_points(conn, schema["entity"].columns)
-                counts["entities"] = conn.execute("SELECT count(*) FROM entity").fetchone()[0]
-                clock("entity")
-                logs.load_issues(conn, schema["issue"], issue_dir, issue_csv)
-                logs.load_resource_logs(conn, schema["column-field"], column_field_dir, dataset)
-                logs.load_resource_logs(conn, schema["dataset-resource"], dataset_resource_dir, dataset)
-                logs.load_old_entities(conn, schema["old-entity"], old_entity_path, specification.entity_range(dataset))
-                for name in ("entity", "issue", "column-field", "dataset-resource", "old-entity"):
-                    for sql in schema[name].index_sql():
-                        conn.execute(sql)
-                conn.execute("DROP TABLE temp.winner")
-                clock("logs")
-                for (proc, path), name in zip(jobs, ("fact", "fact-resource")):
+                counts["entities"] = _entity_and_logs(conn, schema, columns, clock, dataset, specification, issue_dir,
+                                                      issue_csv, column_field_dir, dataset_resource_dir, old_entity_path)
+                conn.execute("COMMIT")
+                for (proc, path), name in jobs:
                     stage.finish(proc, path, f"building the {name} table")
                 clock("fact, fact_resource")
             finally:
-                for proc, _ in jobs:
+                for (proc, _), _ in jobs:
                     if proc.poll() is None:
                         proc.kill()
-            conn.execute("COMMIT")  # ATTACH cannot run inside a transaction
-            _copy_tables(conn, schema, built)
-            clock("copied")
-            for i in range(PARTS):
-                conn.execute(f"DETACH DATABASE s{i}")
-            conn.execute("PRAGMA main.locking_mode = NORMAL")
-            conn.execute("PRAGMA main.journal_mode = DELETE")  # an ordinary rollback-journal file for readers
-            conn.execute("PRAGMA analysis_limit = 1000")
-            conn.execute("ANALYZE")
-            clock("analyze")
         finally:
             conn.close()
+        _gather(tmp, schema, {"fact": fact_file, **{name: tables_file for name in LOCAL_TABLES}})
+        clock("gathered, analysed")
     return counts
+
+
+LOCAL_TABLES = ("entity", "issue", "column-field", "dataset-resource", "old-entity")
+
+
+def _entity_and_logs(conn, schema, columns, clock, dataset, specification, issue_dir, issue_csv, column_field_dir,
+                     dataset_resource_dir, old_entity_path):
+    """The tables this process builds while the sqlite3 jobs build fact and fact_resource; returns the number
+    of entities."""
+    for name in LOCAL_TABLES:
+        conn.execute(schema[name].create_sql())
+    for sql in queries.WINNER_SQL:
+        conn.execute(sql)
+    clock("winners")
+    conn.execute(queries.entity_sql(columns))
+    entities.fill_points(conn, schema["entity"].columns)
+    clock("entity")
+    logs.load_issues(conn, schema["issue"], issue_dir, issue_csv)
+    logs.load_resource_logs(conn, schema["column-field"], column_field_dir, dataset)
+    logs.load_resource_logs(conn, schema["dataset-resource"], dataset_resource_dir, dataset)
+    logs.load_old_entities(conn, schema["old-entity"], old_entity_path, specification.entity_range(dataset))
+    for name in LOCAL_TABLES:
+        for sql in schema[name].index_sql():
+            conn.execute(sql)
+    conn.execute("DROP TABLE temp.winner")
+    clock("logs")
+    return conn.execute("SELECT count(*) FROM entity").fetchone()[0]
+
+
+def _gather(path, schema, sources):
+    """Copy each table of sources ({table: file}) into path, where fact_resource already is, then make it an
+    ordinary database: rollback journal, statistics for the query planner."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode = OFF")
+        conn.execute("PRAGMA synchronous = OFF")
+        conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+        files = sorted(set(sources.values()))
+        for i, file in enumerate(files):
+            conn.execute(f"ATTACH DATABASE ? AS built{i}", (file,))
+        conn.execute("BEGIN")
+        for name, table in schema.items():
+            if name not in sources:
+                continue
+            conn.execute(table.create_sql())
+            for sql in table.index_sql():  # before the copy, so that the copy brings the indexes too
+                conn.execute(sql)
+            # into an empty table of the same shape sqlite copies records and index entries as they are
+            source = f'built{files.index(sources[name])}."{table.sql_name}"'
+            conn.execute(f'INSERT INTO main."{table.sql_name}" SELECT * FROM {source}')
+        conn.execute("COMMIT")
+        for i in range(len(files)):
+            conn.execute(f"DETACH DATABASE built{i}")
+        conn.execute("PRAGMA journal_mode = DELETE")
+        conn.execute("PRAGMA analysis_limit = 1000")
+        conn.execute("ANALYZE")
+    finally:
+        conn.close()
 
 
 def _connect(path, parts):
@@ -103,7 +138,7 @@ def _connect(path, parts):
         conn.execute(f"PRAGMA {schema}.synchronous = OFF")
         conn.execute(f"PRAGMA {schema}.cache_size = -{CACHE_KIB if schema == 'main' else PART_CACHE_KIB}")
     conn.execute(f"PRAGMA temp.cache_size = -{CACHE_KIB}")
-    conn.execute("PRAGMA main.locking_mode = EXCLUSIVE")  # main only: the table jobs read the parts
+    conn.execute("PRAGMA main.locking_mode = EXCLUSIVE")  # main only: the sqlite3 jobs read the parts
     conn.execute("PRAGMA temp_store = FILE")
     conn.execute(queries.view_sql(len(parts)))
     return conn
@@ -116,19 +151,6 @@ def _start_table_job(table, path, parts, insert_sql):
     script += [queries.view_sql(len(parts)), "BEGIN;", table.create_sql() + ";", insert_sql(table)]
     script += [sql + ";" for sql in table.index_sql()] + ["COMMIT;"]
     return stage.sqlite3_tool(path, script), path
-
-
-def _copy_tables(conn, schema, built):
-    """Copy the tables the jobs built into the (empty, same-shaped) tables of main."""
-    for i, name in enumerate(built):
-        conn.execute(f"ATTACH DATABASE ? AS built{i}", (built[name],))
-        conn.execute("BEGIN")
-        for sql in schema[name].index_sql():
-            conn.execute(sql)
-        table = schema[name].sql_name
-        conn.execute(f'INSERT INTO main."{table}" SELECT * FROM built{i}."{table}"')
-        conn.execute("COMMIT")
-        conn.execute(f"DETACH DATABASE built{i}")
 
 
 @contextlib.contextmanager
