@@ -25,10 +25,19 @@ tiles: $(GEOGRAPHY_DATASETS:%=$(LOAD_DIR)tiles/%.stamp)
 publish: $(DATASETS:%=$(LOAD_DIR)datasette/%.stamp)
 load: publish load-postgis
 
-DATASTORE_ENDPOINT_OPTION = $(if $(DATASTORE_ENDPOINT),--endpoint-url $(DATASTORE_ENDPOINT))
-save:
-	$(PYTHON) bin/datastore save --collection $(C) --bucket $(DATASTORE_BUCKET) $(DATASTORE_ENDPOINT_OPTION)
-restore:
-	$(PYTHON) bin/datastore restore --collection $(C) --bucket $(DATASTORE_BUCKET) $(DATASTORE_ENDPOINT_OPTION)
+# The S3 datastore (bin/datastore): the collection's state and outputs, and the stamps above, so a
+# fresh machine restores yesterday's workspace (and republishes it into DATASETTE_DIR) and runs only
+# what is new. The bucket defaults to the workflows' COLLECTION_DATASET_BUCKET_NAME;
+# DATASTORE_ENDPOINT for an S3-compatible server.
+DATASTORE_BUCKET ?= $(COLLECTION_DATASET_BUCKET_NAME)
+DATASTORE_OPTIONS = --collection $(C) --bucket $(DATASTORE_BUCKET) --datasette-dir $(DATASETTE_DIR) \
+	$(if $(DATASTORE_ENDPOINT),--endpoint-url $(DATASTORE_ENDPOINT))
+ifneq ($(filter save restore,$(MAKECMDGOALS)),)
+ifeq ($(DATASTORE_BUCKET),)
+$(error set DATASTORE_BUCKET (or COLLECTION_DATASET_BUCKET_NAME) to the datastore's bucket)
+endif
+endif
+save restore: | $(VENV_READY)
+	$(PYTHON) bin/datastore $@ $(DATASTORE_OPTIONS)
 
 .PHONY: load load-postgis tiles publish save restore

@@ -1,4 +1,5 @@
 import os
+import pathlib
 import shutil
 import sys
 
@@ -52,5 +53,39 @@ def make_workspace(tmp_path):
         (tmp_path / "dataset").mkdir()
         shutil.copy(os.path.join(ROOT, "example", "organisation.csv"), tmp_path / "dataset" / "organisation.csv")
         return tmp_path
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def workspace_at():
+    """make_workspace into a given directory: a workspace built once for a module (tmp_path_factory),
+    or a second fresh clone beside it."""
+
+    def build(target, *collections):
+        target = pathlib.Path(target)
+        target.mkdir(parents=True, exist_ok=True)
+        for name in ("Makefile", "makerules", "bin", "planning_pipeline", "specification", "example",
+                     "requirements.txt", "plugins", "orchestration"):
+            source = os.path.join(ROOT, name)
+            if os.path.isdir(source):
+                shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                shutil.copy(source, target / name)
+        for collection in collections:
+            for kind in ("collection", "pipeline"):
+                shutil.copytree(os.path.join(ROOT, kind, collection), target / kind / collection)
+            log = target / "collection" / collection / "log"
+            for day in log.iterdir() if log.exists() else ():
+                if day.name >= "2026-11-01":
+                    shutil.rmtree(day)
+            for generated in ("log.csv", "resource.csv"):
+                path = target / "collection" / collection / generated
+                if path.exists():
+                    path.unlink()
+        os.symlink(os.path.join(ROOT, ".venv"), target / ".venv")
+        (target / "dataset").mkdir()
+        shutil.copy(os.path.join(ROOT, "example", "organisation.csv"), target / "dataset" / "organisation.csv")
+        return target
 
     return build

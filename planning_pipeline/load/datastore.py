@@ -1,30 +1,49 @@
-"""The shared S3 datastore: save a collection's state and outputs to a bucket, restore them from it.
+"""The shared S3 datastore: save a collection's state and outputs to a bucket, restore them from it,
+so that a fresh machine restores yesterday's workspace and `make` runs only what is new.
 
-Local paths map to keys in the platform's collection bucket layout (everything under
-<collection>-collection/):
+Keys. Everything the platform's pipeline also writes keeps the platform's key, under
+<C>-collection/ (or, for the flattened files, the bucket's hoisted dataset/):
 
-  collection/C/log/...                    <C>-collection/collection/log/...
-  collection/C/resource/...               <C>-collection/collection/resource/...
-  collection/C/{log,resource}.csv         <C>-collection/collection/{log,resource}.csv
-  collection/C/{endpoint,source,old-resource}.csv   same place, saved only (configuration comes from the repository)
-  var/converted-resource/D/...            <C>-collection/var/converted-resource/D/...
-  var/transformed/D/...                   <C>-collection/transformed/D/...
-  var/issue/D/...                         <C>-collection/issue/D/...
-  var/column-field/D/...                  <C>-collection/var/column-field/D/...
-  var/dataset-resource/D/...              <C>-collection/var/dataset-resource/D/...
-  dataset/D.sqlite3                       <C>-collection/dataset/D.sqlite3
-  dataset/D.* (inspect JSON, baked files, D.mbtiles)   <C>-collection/dataset/D.*
+  collection/C/log/, resource/, log.csv, resource.csv    <C>-collection/collection/...
+  collection/C/{endpoint,source,old-resource}.csv          same place, saved only (the repository has them)
+  var/transformed/D/, var/issue/D/                         <C>-collection/{transformed,issue}/D/
+  var/{converted-resource,column-field,dataset-resource}/D/   <C>-collection/var/.../D/
+  dataset/D.* and dataset/D-issue.csv (sqlite, inspect JSON, entity CSV, tiles)   <C>-collection/dataset/
+  dataset/flattened/D.{csv,json,geojson,parquet}           dataset/D.* (bucket root, as the platform hoists them)
+  dataset/organisation{,-check}.csv (organisation only)    organisation-collection/dataset/
 
-for each dataset D of the collection (specification/dataset.csv, or --dataset).
+for each dataset D of the collection. Our own state, which Make needs to see the tree as built and
+the platform has no key for, is kept under <C>-collection/datastore/ at its local path:
 
-Make decides what to rebuild by comparing mtimes, and neither S3 nor `aws s3 sync` keeps them.
-So save also uploads <C>-collection/datastore/mtimes.json, each saved file's mtime; restore
-downloads the files, then gives every restored file a new mtime (from the moment the restore
-began, so newer than a fresh checkout's configuration and code) in the order of (stage, saved mtime): each stage's
-files are newer than every file of the stages before it (collection state, then indexes, then
-converted, transformed, the dataset sqlite, then the files baked from it), and inside a stage the
-saved order is kept. Make then sees a restored tree as up to date.
+  var/C/ (collect and plan makefiles, index and config stamps)   var/code/ (code stamps, shared)
+  var/expectation/D.csv    var/load/{postgis,tiles,datasette}/D.stamp
+  datastore/manifest.json: every saved file's mtime, and the sha256 and mtime of every repository
+  file the graph reads (Makefile, makerules/, bin/, planning_pipeline/, specification/, example/,
+  requirements.txt, pipeline/C/, the collection's configuration)
+
+Not saved: var/converted/ (a conversion cache keyed by resource; no target depends on it), the
+platform database (the postgis stamps record what it already holds) and the datasette directory:
+restore publishes each dataset with a restored publish stamp into it again from the restored
+dataset files, when the directory is inside the workspace (one outside it outlives the workspace).
+
+Mtimes. Make compares mtimes, and S3 keeps none. Restore gives every file back its saved mtime,
+so every dependency edge, inside the collection and across collections (dataset/organisation.csv,
+the shared var/code/ stamps) and the content stamps next to their .done files, is exactly as it
+was when saved; re-sequencing files by stage could not keep those. The repository is the other
+half: a fresh clone's files are all new. So each repository file whose content equals what was
+saved gets an mtime no newer than its saved one (older than the outputs built from it), and each
+one that differs or is new is touched after the restore, so Make rebuilds exactly what depends on
+it: new code re-transforms through its code stamp (whose hash Make recomputes), new bake code
+rebakes, and the same commit redoes nothing. (A file deleted since the save changes no mtime: as
+in any workspace, Make does not see it.) A file saved without a manifest entry keeps the time
+aws gives it, the object's upload time. Mtimes are never left in the future (clock skew).
+
+Shared var/code/ stamps are restored only when newer than the local ones, so restoring several
+collections keeps the newest. The organisation package every collection reads is fetched from
+organisation-collection/ when the workspace has none.
 """
+import fnmatch
+import hashlib
 import json
 import os
 import shutil
@@ -35,53 +54,74 @@ import time
 
 from ..errors import UserError
 
-MANIFEST = "datastore/mtimes.json"
+OWN = "datastore/"
+MANIFEST = OWN + "manifest.json"
+REPOSITORY = ("Makefile", "makerules/", "bin/", "planning_pipeline/", "specification/", "example/", "requirements.txt")
+ORGANISATION_PACKAGE = "dataset/organisation.csv"
 
 
 class Mapping:
-    """One local file or directory and its S3 key; `stage` orders restored mtimes."""
+    """One local file or directory and its full S3 key (a directory ends in /)."""
 
-    def __init__(self, local, key, stage, restore=True, include=None):
+    def __init__(self, local, key, restore=True, include=None, shared=False):
         self.local = local
         self.key = key
-        self.stage = stage
         self.restore = restore
-        self.include = include  # for directories: only file names matching these globs
+        self.include = include  # for directories: only the top level's file names matching these globs
+        self.shared = shared  # also saved by other collections: the newest copy wins
 
     @property
     def is_dir(self):
         return self.local.endswith("/")
 
+    @property
+    def root(self):
+        """The top-level key prefix: one sync per root."""
+        return self.key.split("/", 1)[0] + "/"
+
 
 def mappings(collection, datasets):
     prefix = f"{collection}-collection/"
+    return (_collection_mappings(collection, prefix) + _own_mappings(collection, prefix + OWN, datasets)
+            + _dataset_mappings(collection, prefix, datasets))
+
+
+def _collection_mappings(collection, prefix):
     c = f"collection/{collection}/"
-    found = [
-        Mapping(c + "log/", prefix + "collection/log/", 0),
-        Mapping(c + "resource/", prefix + "collection/resource/", 0),
-        Mapping(c + "log.csv", prefix + "collection/log.csv", 1),
-        Mapping(c + "resource.csv", prefix + "collection/resource.csv", 1),
-    ]
+    found = [Mapping(c + name, prefix + "collection/" + name) for name in ("log/", "resource/", "log.csv", "resource.csv")]
     for name in ("endpoint.csv", "source.csv", "old-resource.csv"):
-        found.append(Mapping(c + name, prefix + "collection/" + name, 0, restore=False))
-    for d in datasets:
-        found += [
-            Mapping(f"var/converted-resource/{d}/", f"{prefix}var/converted-resource/{d}/", 2),
-            Mapping(f"var/transformed/{d}/", f"{prefix}transformed/{d}/", 3),
-            Mapping(f"var/issue/{d}/", f"{prefix}issue/{d}/", 3),
-            Mapping(f"var/column-field/{d}/", f"{prefix}var/column-field/{d}/", 3),
-            Mapping(f"var/dataset-resource/{d}/", f"{prefix}var/dataset-resource/{d}/", 3),
-        ]
-    if datasets:
-        found.append(Mapping("dataset/", prefix + "dataset/", 5, include=[f"{d}.*" for d in datasets]))
+        found.append(Mapping(c + name, prefix + "collection/" + name, restore=False))
     return found
 
 
-def stage_of(path, mapping):
-    """The dataset sqlite comes before the files baked from it."""
-    if mapping.local == "dataset/" and path.endswith(".sqlite3"):
-        return 4
-    return mapping.stage
+def _own_mappings(collection, own, datasets):
+    found = [Mapping(f"var/{collection}/", f"{own}var/{collection}/"), Mapping("var/code/", own + "var/code/", shared=True)]
+    if collection == "organisation":
+        found.append(Mapping("var/cache/organisation.csv", own + "var/cache/organisation.csv", shared=True))
+    for d in datasets:
+        found.append(Mapping(f"var/expectation/{d}.csv", f"{own}var/expectation/{d}.csv"))
+        found += [Mapping(f"var/load/{kind}/{d}.stamp", f"{own}var/load/{kind}/{d}.stamp")
+                  for kind in ("postgis", "tiles", "datasette")]
+    return found
+
+
+def _dataset_mappings(collection, prefix, datasets):
+    found = []
+    for d in datasets:
+        found += [
+            Mapping(f"var/converted-resource/{d}/", f"{prefix}var/converted-resource/{d}/"),
+            Mapping(f"var/transformed/{d}/", f"{prefix}transformed/{d}/"),
+            Mapping(f"var/issue/{d}/", f"{prefix}issue/{d}/"),
+            Mapping(f"var/column-field/{d}/", f"{prefix}var/column-field/{d}/"),
+            Mapping(f"var/dataset-resource/{d}/", f"{prefix}var/dataset-resource/{d}/"),
+        ]
+    names = [p for d in datasets for p in (f"{d}.*", f"{d}-issue.csv")]
+    if collection == "organisation":
+        names += ["organisation.csv", "organisation-check.csv"]
+    if datasets:
+        found.append(Mapping("dataset/", prefix + "dataset/", include=names))
+        found.append(Mapping("dataset/flattened/", "dataset/", include=[f"{d}.*" for d in datasets]))
+    return found
 
 
 def collection_datasets(collection, specification_dir="specification"):
@@ -91,6 +131,15 @@ def collection_datasets(collection, specification_dir="specification"):
     if not datasets:
         raise UserError(f"no datasets for collection {collection} in the specification", os.path.join(specification_dir, "dataset.csv"))
     return datasets
+
+
+def workspace_datasette_dir(root, datasette_dir):
+    """The datasette directory relative to the workspace, or None when it lies outside it (a served
+    directory that outlives the workspace keeps its files, so its stamps stay true)."""
+    if not datasette_dir:
+        return None
+    relative = os.path.relpath(os.path.abspath(os.path.join(root, datasette_dir)), os.path.abspath(root))
+    return None if relative.startswith("..") else relative.rstrip("/") + "/"
 
 
 class Aws:
@@ -120,27 +169,18 @@ class Aws:
             where = f" at {self.endpoint_url}" if self.endpoint_url else ""
             raise UserError(f"bucket {bucket} not found or not accessible{where}")
 
-    def list_keys(self, bucket, prefix):
-        result = self.run("s3api", "list-objects-v2", "--bucket", bucket, "--prefix", prefix, "--output", "json",
-                          "--query", "Contents[].Key")
-        text = result.stdout.strip()
-        keys = json.loads(text) if text and text != "null" else []
-        return keys or []
-
 
 def _local_files(root, mapping):
-    import fnmatch
-
     base = os.path.join(root, mapping.local).rstrip("/")
     if not mapping.is_dir:
         return [mapping.local] if os.path.isfile(base) else []
     found = []
     for directory, dirs, files in os.walk(base):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__pycache__")
         if mapping.include and directory != base:
             continue
         for name in sorted(files):
-            if name.startswith("."):
+            if name.startswith(".") or name.endswith((".tmp", ".pyc")):
                 continue  # the temporary file of an interrupted write
             if mapping.include and not any(fnmatch.fnmatch(name, p) for p in mapping.include):
                 continue
@@ -152,29 +192,29 @@ def _key(mapping, path):
     return mapping.key + path[len(mapping.local):] if mapping.is_dir else mapping.key
 
 
-def _filters(prefix, chosen):
-    """aws s3 sync filters (relative to the collection prefix) selecting the mapped keys."""
+def _filters(root, chosen):
+    """aws s3 sync filters (relative to root) selecting the mapped keys."""
     args = ["--exclude", "*"]
     for mapping in chosen:
-        relative = mapping.key[len(prefix):]
+        relative = mapping.key[len(root):]
         if mapping.include:
             for pattern in mapping.include:
                 args += ["--include", relative + pattern]
         else:
             args += ["--include", relative + "*" if mapping.is_dir else relative]
-    return args + ["--include", MANIFEST]
+    return args
 
 
-RESOURCE_KEYS = "collection/resource/*"
+RESOURCE_KEYS = "collection/resource/"
 
 
-def _sync_both_ways(aws, source, target, filters):
-    """Two syncs at once: content-addressed resources compared by size only (a restored tree's
-    new mtimes must not re-upload them all), everything else by size and time."""
-    _parallel([
-        lambda: aws.run("s3", "sync", source, target, *filters, "--exclude", RESOURCE_KEYS),
-        lambda: aws.run("s3", "sync", source, target, "--exclude", "*", "--include", RESOURCE_KEYS, "--size-only"),
-    ])
+def _sync_calls(aws, source, target, filters, resource_source=None, resource_target=None):
+    """The syncs of one key root, to run at once: content-addressed resources (when given) compared
+    by size only, so never uploaded twice; everything else by size and time."""
+    calls = [lambda: aws.run("s3", "sync", source, target, *filters, "--exclude", RESOURCE_KEYS + "*")]
+    if resource_source:
+        calls.append(lambda: aws.run("s3", "sync", resource_source, resource_target, "--size-only"))
+    return calls
 
 
 def _parallel(calls):
@@ -185,90 +225,199 @@ def _parallel(calls):
             future.result()
 
 
+def _sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def repository_files(root, collection):
+    """The repository files the graph reads: what the saved state was built from."""
+    c = f"collection/{collection}/"
+    found = []
+    for local in (*REPOSITORY, f"pipeline/{collection}/", c + "endpoint.csv", c + "source.csv", c + "old-resource.csv"):
+        found += _local_files(root, Mapping(local, ""))
+    return found
+
+
+def _mtime(root, path):
+    return os.stat(os.path.join(root, path)).st_mtime_ns
+
+
 def save(collection, bucket, datasets, root=".", endpoint_url=None, log=print):
-    """Upload the collection's files; a staging tree of symbolic links in the bucket's layout
-    lets one `aws s3 sync` do the work."""
+    """Upload the collection's files and the manifest; a staging tree of symbolic links in the
+    bucket's layout lets one `aws s3 sync` per key root do the work."""
     aws = Aws(endpoint_url)
     aws.check_bucket(bucket)
     prefix = f"{collection}-collection/"
-    manifest = {}
+    files = {}
     staging = tempfile.mkdtemp(prefix=".datastore-", dir=root)
     try:
+        roots = set()
         for mapping in mappings(collection, datasets):
             for path in _local_files(root, mapping):
-                manifest[path] = os.stat(os.path.join(root, path)).st_mtime_ns
-                link = os.path.join(staging, _key(mapping, path)[len(prefix):])
-                os.makedirs(os.path.dirname(link), exist_ok=True)
-                os.symlink(os.path.abspath(os.path.join(root, path)), link)
-        manifest_path = os.path.join(staging, MANIFEST)
-        os.makedirs(os.path.dirname(manifest_path), exist_ok=True)
-        with open(manifest_path, "w", encoding="utf-8") as f:
-            json.dump(manifest, f, indent=0, sort_keys=True)
-        _sync_both_ways(aws, staging, f"s3://{bucket}/{prefix}", [])
+                files[path] = _mtime(root, path)
+                _link(staging, _key(mapping, path), os.path.abspath(os.path.join(root, path)))
+                roots.add(mapping.root)
+        repository = {path: [_sha256(os.path.join(root, path)), _mtime(root, path)] for path in repository_files(root, collection)}
+        _write_json(os.path.join(staging, prefix + MANIFEST), {"files": files, "repository": repository})
+        roots.add(prefix)
+        _parallel([call for r in sorted(roots) for call in _upload_calls(aws, staging, bucket, r, r == prefix)])
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    log(f"datastore: saved {len(manifest)} files of {collection} to s3://{bucket}/{prefix}")
-    return len(manifest)
+    log(f"datastore: saved {len(files)} files of {collection} to s3://{bucket}/{prefix}")
+    return len(files)
 
 
-def restore(collection, bucket, datasets, root=".", endpoint_url=None, log=print):
-    """Download the collection's files into a staging directory, move them into place, then
-    order their mtimes (see order_mtimes)."""
-    start = time.time()
+def _upload_calls(aws, staging, bucket, root, with_resources):
+    resources = os.path.join(staging, root + RESOURCE_KEYS)
+    with_resources = with_resources and os.path.isdir(resources)
+    return _sync_calls(aws, os.path.join(staging, root), f"s3://{bucket}/{root}", [],
+                       resources if with_resources else None, f"s3://{bucket}/{root}{RESOURCE_KEYS}")
+
+
+def _link(staging, key, target):
+    link = os.path.join(staging, key)
+    os.makedirs(os.path.dirname(link), exist_ok=True)
+    os.symlink(target, link)
+
+
+def _write_json(path, data):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=0, sort_keys=True)
+
+
+def _read_manifest(path):
+    """The saved manifest, or an empty one for a save made without it (the platform's own)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+        return {"files": {k: int(v) for k, v in data.get("files", {}).items()},
+                "repository": {k: (v[0], int(v[1])) for k, v in data.get("repository", {}).items()}}
+    except (OSError, ValueError, AttributeError, TypeError, IndexError):
+        return {"files": {}, "repository": {}}
+
+
+def restore(collection, bucket, datasets, root=".", endpoint_url=None, datasette_dir=None, log=print):
+    """Download the collection's files into a staging directory, move them into place with their
+    saved mtimes, then date the repository files by whether they changed since the save."""
     aws = Aws(endpoint_url)
     aws.check_bucket(bucket)
     prefix = f"{collection}-collection/"
     chosen = [m for m in mappings(collection, datasets) if m.restore]
     os.makedirs(root, exist_ok=True)
     staging = tempfile.mkdtemp(prefix=".datastore-", dir=root)
-    restored = []  # (stage, saved mtime, path)
     try:
-        _sync_both_ways(aws, f"s3://{bucket}/{prefix}", staging, _filters(prefix, chosen))
-        manifest = {}
-        try:
-            with open(os.path.join(staging, MANIFEST), encoding="utf-8") as f:
-                manifest = {k: int(v) for k, v in json.load(f).items()}
-        except (OSError, ValueError, AttributeError, TypeError):
-            pass
-        for mapping in chosen:
-            local_files = _local_files(staging, Mapping(mapping.key[len(prefix):], "", 0, include=mapping.include))
-            for staged in local_files:
-                path = mapping.local + staged[len(mapping.key) - len(prefix):] if mapping.is_dir else mapping.local
-                target = os.path.join(root, path)
-                os.makedirs(os.path.dirname(target), exist_ok=True)
-                shutil.move(os.path.join(staging, staged), target)
-                restored.append((stage_of(path, mapping), manifest.get(path, 0), path))
+        _download(aws, bucket, staging, prefix, chosen)
+        manifest = _read_manifest(os.path.join(staging, prefix + MANIFEST))
+        restored = _move_into_place(root, staging, chosen, manifest["files"])
+        if collection != "organisation":
+            restored += _organisation_package(aws, bucket, root, staging)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    order_mtimes(root, restored, start)
-    log(f"datastore: restored {len(restored)} files of {collection} from s3://{bucket}/{prefix}")
+    skew = _set_mtimes(root, restored)
+    changed = date_repository(root, repository_files(root, collection), manifest["repository"], skew)
+    republish(root, workspace_datasette_dir(root, datasette_dir), datasets, [path for path, _ in restored])
+    log(f"datastore: restored {len(restored)} files of {collection} from s3://{bucket}/{prefix}"
+        + (f"; {len(changed)} repository files changed since the save" if manifest["repository"] and changed else ""))
     return len(restored)
 
 
-def order_mtimes(root, files, start, step_ns=1_000, stage_gap_ns=1_000_000):
-    """Give files [(stage, saved mtime, path)] new mtimes from start on, ordered by (stage, saved mtime).
-
-    start is when the restore began: every restored file is then newer than whatever was on disk
-    before it (a fresh checkout's configuration and code). Files of a later stage are newer than
-    every file of an earlier stage; inside a stage the saved order is kept (ties stay ties). The
-    steps are tiny so the newest mtime is still in the past; on a file system with coarse
-    timestamps neighbours may become equal, which Make also treats as up to date (never reversed).
-    """
-    if not files:
+def republish(root, served, datasets, restored):
+    """Publish again into the workspace's datasette directory each dataset whose publish stamp was
+    restored, from the restored dataset files (copies keep their mtimes): the directory is not saved
+    twice. A directory outside the workspace outlives it and still has them."""
+    if not served:
         return
-    groups = sorted({(stage, saved) for stage, saved, _ in files})
-    offsets = {}
-    t = 0
-    previous_stage = None
-    for stage, saved in groups:
-        if previous_stage is not None:
-            t += stage_gap_ns if stage != previous_stage else step_ns
-        offsets[(stage, saved)] = t
-        previous_stage = stage
-    base = int(start * 1e9) + stage_gap_ns
-    wait = (base + t) / 1e9 - time.time()
-    if wait > 0:
-        time.sleep(wait + 0.001)  # never leave an mtime in the future (Make warns of clock skew)
-    for stage, saved, path in sorted(files):
-        mtime = base + offsets[(stage, saved)]
-        os.utime(os.path.join(root, path), ns=(mtime, mtime))
+    from .datasette import publish
+
+    for d in datasets:
+        if f"var/load/datasette/{d}.stamp" in restored:
+            files = [os.path.join(root, "dataset", d + suffix) for suffix in (".sqlite3", ".sqlite3.json", ".mbtiles")]
+            if os.path.exists(files[0]):
+                publish(os.path.normpath(os.path.join(root, served)), [f for f in files if os.path.exists(f)], log=lambda _: None)
+
+
+def _download(aws, bucket, staging, prefix, chosen):
+    """Each key root into staging/ROOT; the resources into a directory of their own first, so that
+    one sync never lists the other's half-written files, then moved into place."""
+    resources = os.path.join(staging, ".resources/")
+    calls = []
+    for r in sorted({m.root for m in chosen} | {prefix}):
+        filters = _filters(r, [m for m in chosen if m.root == r]) + (["--include", MANIFEST] if r == prefix else [])
+        resource_source = f"s3://{bucket}/{r}{RESOURCE_KEYS}" if r == prefix else None
+        calls += _sync_calls(aws, f"s3://{bucket}/{r}", os.path.join(staging, r), filters, resource_source, resources)
+    _parallel(calls)
+    if os.path.isdir(resources):
+        os.makedirs(os.path.join(staging, prefix, "collection"), exist_ok=True)
+        os.rename(resources, os.path.join(staging, prefix + RESOURCE_KEYS))
+
+
+def _move_into_place(root, staging, chosen, saved):
+    """[(path, mtime)] of the files moved from staging into the workspace: the saved mtime, or the
+    object's upload time (aws's) for a file the manifest does not know."""
+    restored = []
+    for mapping in chosen:
+        for staged in _local_files(staging, Mapping(mapping.key, "", include=mapping.include)):
+            path = mapping.local + staged[len(mapping.key):] if mapping.is_dir else mapping.local
+            mtime = saved.get(path, _mtime(staging, staged))
+            target = os.path.join(root, path)
+            if mapping.shared and os.path.exists(target) and os.stat(target).st_mtime_ns >= mtime:
+                continue  # another collection restored or built a newer copy
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            shutil.move(os.path.join(staging, staged), target)
+            restored.append((path, mtime))
+    return restored
+
+
+def _organisation_package(aws, bucket, root, staging):
+    """The organisation package every collection reads, from the organisation collection's save,
+    when the workspace has none: with its saved mtime, so the transforms made from it stay done."""
+    if os.path.exists(os.path.join(root, ORGANISATION_PACKAGE)):
+        return []
+    source = "organisation-collection/"
+    target = os.path.join(staging, source)
+    aws.run("s3", "sync", f"s3://{bucket}/{source}", target, "--exclude", "*", "--include", ORGANISATION_PACKAGE,
+            "--include", MANIFEST)
+    if not os.path.exists(os.path.join(target, ORGANISATION_PACKAGE)):
+        return []  # not saved yet: make builds it
+    manifest = _read_manifest(os.path.join(target, MANIFEST))
+    mtime = manifest["files"].get(ORGANISATION_PACKAGE, _mtime(target, ORGANISATION_PACKAGE))
+    os.makedirs(os.path.join(root, "dataset"), exist_ok=True)
+    shutil.move(os.path.join(target, ORGANISATION_PACKAGE), os.path.join(root, ORGANISATION_PACKAGE))
+    return [(ORGANISATION_PACKAGE, mtime)]
+
+
+def _set_mtimes(root, restored):
+    """The saved mtimes, moved back together by the skew if the newest is in this machine's future
+    (the saving machine's clock was fast), so Make neither warns nor reorders anything. Returns the skew."""
+    if not restored:
+        return 0
+    skew = max(0, max(mtime for _, mtime in restored) - time.time_ns())
+    for path, mtime in restored:
+        os.utime(os.path.join(root, path), ns=(mtime - skew, mtime - skew))
+    return skew
+
+
+def date_repository(root, paths, saved, skew=0):
+    """Give each repository file unchanged since the save at most its saved mtime (moved back by the
+    restored files' skew), and touch each changed or new one, so Make rebuilds what depends on it.
+    Returns the changed paths."""
+    if not saved:
+        return []  # nothing known about what the files were built from: a fresh clone's new mtimes rebuild them
+    changed = []
+    now = time.time_ns()
+    for path in paths:
+        current = _mtime(root, path)
+        entry = saved.get(path)
+        if entry and entry[0] == _sha256(os.path.join(root, path)):
+            mtime = min(current, entry[1] - skew)
+        else:
+            changed.append(path)
+            mtime = max(current, now)
+        if mtime != current:
+            os.utime(os.path.join(root, path), ns=(mtime, mtime))
+    return changed

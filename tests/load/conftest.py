@@ -4,4 +4,5 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from loadkit import assembled_or_fixture, ca_entities, ca_sqlite, password_role, postgres  # noqa: E402,F401
+from loadkit import (ca_entities, ca_sqlite, database, example_copy, example_sqlite, example_workspace,  # noqa: E402,F401
+                     password_role, postgres)

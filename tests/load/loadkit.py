@@ -17,7 +17,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BIN = os.path.join(ROOT, "bin")
 VENV_BIN = os.path.dirname(sys.executable)
 PG_SOCKET = "/var/run/postgresql"
-REAL_DATASET = os.path.join(ROOT, "dataset", "conservation-area.sqlite3")
+EXAMPLE = "conservation-area"  # the bundled collection the example tests build
 
 SCHEMA = """
 CREATE TABLE entity (dataset TEXT, end_date TEXT, entity INTEGER PRIMARY KEY, entry_date TEXT, geojson JSON,
@@ -129,11 +129,43 @@ def ca_sqlite(tmp_path, ca_entities):
     return path
 
 
+def make_env(env=None):
+    """The environment for the real Makefile: none of the caller's pipeline settings, plus env."""
+    full_env = {k: v for k, v in os.environ.items() if k not in (
+        "DATABASE_URL", "MAKEFLAGS", "MAKELEVEL", "COLLECTION", "DATASTORE_BUCKET", "DATASTORE_ENDPOINT",
+        "COLLECTION_DATASET_BUCKET_NAME", "DATASETTE_DIR")}
+    full_env.update(env or {})
+    return full_env
+
+
+def run_make(workspace, *args, env=None, check=True):
+    """The real Makefile in a workspace, offline."""
+    result = subprocess.run(["make", *args], cwd=workspace, env=make_env(env), capture_output=True, text=True, timeout=600)
+    assert not check or result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+@pytest.fixture(scope="session")
+def example_workspace(tmp_path_factory, workspace_at):
+    """The bundled conservation-area collection built by the real Makefile (collect from its file:
+    endpoints, transform, assemble, bake, tiles, publish), once for the session."""
+    root = workspace_at(tmp_path_factory.mktemp("example"), EXAMPLE)
+    run_make(root, f"COLLECTION={EXAMPLE}")
+    return root
+
+
+@pytest.fixture(scope="session")
+def example_sqlite(example_workspace):
+    """The assembled dataset/conservation-area.sqlite3 of the bundled example."""
+    return str(example_workspace / "dataset" / f"{EXAMPLE}.sqlite3")
+
+
 @pytest.fixture
-def assembled_or_fixture(ca_sqlite):
-    """The real dataset/conservation-area.sqlite3 from the assemble stage when it has been built,
-    otherwise the fixture made from real boundaries."""
-    return REAL_DATASET if os.path.exists(REAL_DATASET) else ca_sqlite
+def example_copy(example_workspace, tmp_path):
+    """A copy of the built example, mtimes kept so make sees it as built, for a test that changes it."""
+    target = tmp_path / "example"
+    shutil.copytree(example_workspace, target, symlinks=True)
+    return target
 
 
 def free_port():
@@ -191,6 +223,15 @@ def postgres():
     _psql(f"CREATE DATABASE {name}")
     url = f"postgresql:///{name}?host={PG_SOCKET}"
     yield {"name": name, "url": url}
+    _psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture
+def database(postgres):
+    """A database of its own for one test (the server of the postgres fixture), dropped after it."""
+    name = f"planning_load_test_{uuid.uuid4().hex[:8]}"
+    _psql(f"CREATE DATABASE {name}")
+    yield {"name": name, "url": f"postgresql:///{name}?host={PG_SOCKET}"}
     _psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 

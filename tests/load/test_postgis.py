@@ -1,10 +1,11 @@
 """Loading dataset sqlite files into a real PostGIS database."""
 import sqlite3
+import subprocess
 import time
 
 import psycopg
 
-from loadkit import BOWTIE, conservation_area_entities, popen_bin, run_bin, write_dataset
+from loadkit import BOWTIE, EXAMPLE, conservation_area_entities, make_env, popen_bin, run_bin, run_make, write_dataset
 from planning_pipeline.load import postgis
 
 
@@ -196,15 +197,6 @@ def test_missing_or_broken_sqlite_is_a_one_line_error(postgres, tmp_path):
     assert result.returncode == 2 and "Traceback" not in result.stderr
 
 
-def test_the_assembled_dataset_loads_completely(postgres, assembled_or_fixture):
-    with sqlite3.connect(assembled_or_fixture) as conn:
-        expected = conn.execute("SELECT count(*) FROM entity WHERE dataset = 'conservation-area'").fetchone()[0]
-    result = load(postgres, assembled_or_fixture)
-    assert result.returncode == 0, result.stderr
-    assert query(postgres["url"], "SELECT count(*) FROM entity WHERE dataset = 'conservation-area'") == [(expected,)]
-    assert query(postgres["url"], "SELECT count(*) FROM entity WHERE dataset = 'conservation-area' AND NOT ST_IsValid(geometry)") == [(0,)]
-
-
 def test_subdivided_geometries_are_replaced_with_the_dataset(postgres, ca_sqlite):
     result = load(postgres, ca_sqlite, "conservation-area", "--subdivide")
     assert result.returncode == 0, result.stderr
@@ -216,3 +208,99 @@ def test_subdivided_geometries_are_replaced_with_the_dataset(postgres, ca_sqlite
                  " WHERE NOT ST_Covers(ST_Buffer(e.geometry, 1e-9), s.geometry_subdivided)") == [(0,)]
     assert load(postgres, ca_sqlite).returncode == 0  # a load without subdividing leaves no stale pieces
     assert query(postgres["url"], "SELECT count(*) FROM entity_subdivided WHERE dataset = 'conservation-area'") == [(0,)]
+
+
+# --- the bundled example, built and loaded by the real Makefile ------------------------------------
+
+SOUTHWARK = "329"
+AROUND_SOUTHWARK = (-0.12, 51.42, -0.04, 51.52)
+STAMP = f"var/load/postgis/{EXAMPLE}.stamp"
+
+
+def make_load(workspace, database, **kwargs):
+    return run_make(workspace, "load-postgis", f"COLLECTION={EXAMPLE}", env={"DATABASE_URL": database["url"]}, **kwargs)
+
+
+def sqlite_rows(workspace, sql):
+    with sqlite3.connect(workspace / "dataset" / f"{EXAMPLE}.sqlite3") as conn:
+        return conn.execute(sql).fetchall()
+
+
+def entity_names(database):
+    return query(database["url"], "SELECT entity, name, ST_AsText(geometry) FROM entity WHERE dataset = %s ORDER BY entity", (EXAMPLE,))
+
+
+def rename_bear_gardens(workspace, name):
+    """A configuration change: a patch of one conservation area's name (a general row: every resource)."""
+    with open(workspace / "pipeline" / EXAMPLE / "patch.csv", "a", newline="") as f:
+        f.write(f"{EXAMPLE},,name,^Bear Gardens$,{name}\r\n")
+
+
+def test_the_bundled_example_loads_whole_and_a_bounding_box_around_southwark_finds_its_areas(example_copy, database):
+    output = make_load(example_copy, database).stdout
+    assert f"bin/load-postgis --dataset {EXAMPLE}" in output and (example_copy / STAMP).exists()
+    expected = sqlite_rows(example_copy, f"SELECT count(*) FROM entity WHERE dataset = '{EXAMPLE}'")[0][0]
+    assert expected > 60
+    assert query(database["url"], "SELECT count(*) FROM entity WHERE dataset = %s", (EXAMPLE,)) == [(expected,)]
+    assert query(database["url"], "SELECT count(*) FROM entity WHERE dataset = %s AND NOT ST_IsValid(geometry)", (EXAMPLE,)) == [(0,)]
+    southwark = {r[0] for r in sqlite_rows(example_copy, f"SELECT entity FROM entity WHERE organisation_entity = '{SOUTHWARK}'")}
+    inside = query(database["url"], "SELECT entity, organisation_entity FROM entity WHERE dataset = %s"
+                   " AND geometry && ST_MakeEnvelope(%s, %s, %s, %s, 4326)", (EXAMPLE, *AROUND_SOUTHWARK))
+    # Southwark's conservation areas and nothing of Gedling's or Sedgemoor's, far away
+    assert {r[0] for r in inside} == southwark and len(southwark) > 50
+    assert {r[1] for r in inside} == {int(SOUTHWARK)}
+
+
+def test_an_unchanged_dataset_is_not_loaded_again(example_copy, database):
+    make_load(example_copy, database)
+    rows = query(database["url"], "SELECT entity, xmin::text FROM entity WHERE dataset = %s ORDER BY entity", (EXAMPLE,))
+    again = make_load(example_copy, database).stdout
+    assert "bin/load-postgis" not in again
+    # the rows are the very ones written by the first load: same row versions
+    assert query(database["url"], "SELECT entity, xmin::text FROM entity WHERE dataset = %s ORDER BY entity", (EXAMPLE,)) == rows
+
+
+def test_a_change_to_the_example_reloads_it(example_copy, database):
+    make_load(example_copy, database)
+    before = entity_names(database)
+    rename_bear_gardens(example_copy, "Bear Gardens (renamed)")
+    output = make_load(example_copy, database).stdout
+    assert "bin/transform" in output and f"bin/load-postgis --dataset {EXAMPLE}" in output
+    after = entity_names(database)
+    assert len(after) == len(before)
+    changed = [(b, a) for b, a in zip(before, after) if b != a]
+    assert [(b[1], a[1]) for b, a in changed] == [("Bear Gardens", "Bear Gardens (renamed)")]
+
+
+def test_a_load_killed_mid_transaction_keeps_the_old_rows_and_the_next_make_loads_again(example_copy, database):
+    make_load(example_copy, database)
+    before = entity_names(database)
+    rename_bear_gardens(example_copy, "Bear Gardens (killed)")
+    run_make(example_copy, "dataset", f"COLLECTION={EXAMPLE}")  # the new sqlite, not yet loaded
+    stamp_mtime = (example_copy / STAMP).stat().st_mtime_ns
+    # hold the dataset's lock so the load stops inside its transaction, then kill its backend
+    with psycopg.connect(database["url"], autocommit=True) as holder:
+        with holder.transaction():
+            holder.execute(postgis.lock_sql(), (EXAMPLE,))
+            process = subprocess.Popen(["make", "load-postgis", f"COLLECTION={EXAMPLE}"], cwd=example_copy,
+                                       env=make_env({"DATABASE_URL": database["url"]}), stdout=subprocess.PIPE,
+                                       stderr=subprocess.PIPE, text=True)
+            pid = waiting_loader(holder)
+            assert pid, "the load never waited for the lock"
+            holder.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        out, err = process.communicate(timeout=60)
+    assert process.returncode != 0 and "nothing changed" in err and "Traceback" not in err
+    assert entity_names(database) == before
+    assert (example_copy / STAMP).stat().st_mtime_ns == stamp_mtime  # the stamp still says the old file
+    output = make_load(example_copy, database).stdout
+    assert f"bin/load-postgis --dataset {EXAMPLE}" in output and "bin/transform" not in output
+    assert ("Bear Gardens (killed)",) in [(r[1],) for r in entity_names(database)]
+
+
+def waiting_loader(holder):
+    for _ in range(150):
+        rows = holder.execute("SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND NOT granted").fetchall()
+        if rows:
+            return rows[0][0]
+        time.sleep(0.1)
+    return None

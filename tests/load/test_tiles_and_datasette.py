@@ -184,13 +184,40 @@ def test_a_dataset_without_geometries_builds_no_tiles(tmp_path):
     assert not mbtiles.exists()
 
 
-def test_the_assembled_dataset_builds_tiles(tmp_path, assembled_or_fixture):
-    with sqlite3.connect(assembled_or_fixture) as conn:
-        with_geometry = conn.execute("SELECT count(*) FROM entity WHERE COALESCE(geometry, '') != ''"
-                                     " AND COALESCE(end_date, '') = ''").fetchone()[0]
+def test_the_assembled_example_builds_tiles_of_its_live_entities(tmp_path, example_sqlite):
+    with sqlite3.connect(example_sqlite) as conn:
+        live = conn.execute("SELECT count(*) FROM entity WHERE (COALESCE(geometry, '') != '' OR COALESCE(point, '') != '')"
+                            " AND COALESCE(end_date, '') = ''").fetchone()[0]
     mbtiles = tmp_path / "conservation-area.mbtiles"
-    result = build(assembled_or_fixture, str(mbtiles))
+    result = build(example_sqlite, str(mbtiles))
     assert result.returncode == 0, result.stderr
+    assert live > 60 and f"{live} features" in result.stdout
     with sqlite3.connect(mbtiles) as conn:
         assert conn.execute("SELECT count(*) FROM tiles WHERE zoom_level = 15").fetchone()[0] > 0
-    assert with_geometry > 0
+
+
+@pytest.fixture(scope="module")
+def served_example(example_workspace):
+    """datasette over the directory the real `make` published the bundled example into."""
+    port = free_port()
+    process = popen_bin("serve-datasette", "--dir", str(example_workspace / "var" / "datasette"), "--port", str(port))
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(base + "/-/versions.json", process)
+        yield base
+    finally:
+        stop(process)
+
+
+def test_datasette_serves_the_published_example_and_a_vector_tile_of_southwark(served_example, example_sqlite):
+    with sqlite3.connect(example_sqlite) as conn:
+        count = conn.execute("SELECT count(*) FROM entity").fetchone()[0]
+        entity, point = conn.execute("SELECT entity, point FROM entity WHERE name = 'Bear Gardens'").fetchone()
+    _, _, body = fetch(served_example + "/conservation-area/entity.json?_shape=objects&_size=max")
+    rows = json.loads(body)["rows"]
+    assert len(rows) == count and entity in {r["entity"] for r in rows}
+    lon, lat = (float(v) for v in point[point.index("(") + 1:-1].split())
+    x, y = tile_for(lon, lat, 14)
+    status, _, tile = fetch(f"{served_example}/-/tiles/conservation-area/14/{x}/{y}.vector.pbf")
+    features = mapbox_vector_tile.decode(gzip.decompress(tile))["conservation-area"]["features"]
+    assert status == 200 and entity in {f["properties"]["entity"] for f in features}
