@@ -19,7 +19,7 @@ include makerules/common.mk
 
 COLLECTIONS ?= $(sort $(patsubst collection/%/endpoint.csv,%,$(wildcard collection/*/endpoint.csv)))
 COLLECTION_TARGETS := $(addprefix collection/,$(COLLECTIONS))
-STAGES := collect index plan transform dataset bake tiles publish load load-postgis save restore
+STAGES := collect index plan transform dataset bake tiles publish load load-postgis
 
 ifdef COLLECTION
 # ---- one collection: its whole graph -------------------------------------------------------
@@ -36,7 +36,9 @@ include makerules/organisation.mk
 endif
 
 collection: bake publish $(if $(DATABASE_URL),load-postgis)
-.PHONY: collection
+# `make collection/NAME COLLECTION=NAME` too (collection/NAME is a directory: phony, or it is up to date)
+collection/$(COLLECTION): collection
+.PHONY: collection collection/$(COLLECTION)
 
 else
 # ---- every collection, in the nightly order -------------------------------------------------
@@ -57,6 +59,11 @@ organisation: | $(VENV_READY)
 $(STAGES): | $(VENV_READY)
 	@for c in $(COLLECTIONS); do $(MAKE) COLLECTION=$$c $@ || exit 1; done
 
+# every collection, then the digital-land outputs built from them (and their history)
+save restore: | $(VENV_READY)
+	@for c in $(COLLECTIONS); do $(MAKE) COLLECTION=$$c $@ || exit 1; done
+	$(PYTHON) bin/datastore $@ --collection digital-land-builder $(DATASTORE_ARGS)
+
 # digital-land.sqlite3 and performance.sqlite3 read every collection: they come last
 digital-land: $(COLLECTION_TARGETS)
 	@$(MAKE) digital-land-files
@@ -69,7 +76,7 @@ serve: | $(VENV_READY)
 dags: | $(VENV_READY)
 	$(PYTHON) bin/generate-dags --specification-dir $(SPECIFICATION_DIR) --config orchestration/config.json --output-dir orchestration/dags
 
-.PHONY: all $(COLLECTION_TARGETS) $(STAGES) organisation digital-land serve dags
+.PHONY: all $(COLLECTION_TARGETS) $(STAGES) save restore organisation digital-land serve dags
 endif
 
 # ---- tests, housekeeping ----------------------------------------------------------------------

@@ -43,3 +43,13 @@ var/code/$(1).stamp: var/code/$(1).done ;
 endef
 
 LIBRARY_CORE := $(wildcard planning_pipeline/*.py)
+
+# The S3 datastore (bin/datastore) that `make save` / `make restore` sync with: the bucket defaults
+# to the workflows' COLLECTION_DATASET_BUCKET_NAME; DATASTORE_ENDPOINT for an S3-compatible server.
+DATASTORE_BUCKET ?= $(COLLECTION_DATASET_BUCKET_NAME)
+DATASTORE_ARGS = --bucket $(DATASTORE_BUCKET) $(if $(DATASTORE_ENDPOINT),--endpoint-url $(DATASTORE_ENDPOINT))
+ifneq ($(filter save restore,$(MAKECMDGOALS)),)
+ifeq ($(DATASTORE_BUCKET),)
+$(error set DATASTORE_BUCKET (or COLLECTION_DATASET_BUCKET_NAME) to the datastore's bucket)
+endif
+endif

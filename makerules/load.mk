@@ -4,8 +4,9 @@
 
 DATASETTE_DIR ?= var/datasette/
 LOAD_DIR := var/load/
-# the stamps record what was loaded: never delete them as intermediate files
-.PRECIOUS: $(LOAD_DIR)%.stamp
+# the stamps record what was loaded: never delete them as intermediate files (.PRECIOUS matches
+# a pattern rule by its exact target pattern)
+.PRECIOUS: $(LOAD_DIR)postgis/%.stamp $(LOAD_DIR)tiles/%.stamp $(LOAD_DIR)datasette/%.stamp
 LOAD_CODE := $(LIBRARY_CORE) $(wildcard planning_pipeline/load/*.py planning_pipeline/load/sql/*.sql)
 
 $(LOAD_DIR)postgis/%.stamp: $(DATASET_DIR)%.sqlite3 $(LOAD_CODE) bin/load-postgis
@@ -25,19 +26,10 @@ tiles: $(GEOGRAPHY_DATASETS:%=$(LOAD_DIR)tiles/%.stamp)
 publish: $(DATASETS:%=$(LOAD_DIR)datasette/%.stamp)
 load: publish load-postgis
 
-# The S3 datastore (bin/datastore): the collection's state and outputs, and the stamps above, so a
-# fresh machine restores yesterday's workspace (and republishes it into DATASETTE_DIR) and runs only
-# what is new. The bucket defaults to the workflows' COLLECTION_DATASET_BUCKET_NAME;
-# DATASTORE_ENDPOINT for an S3-compatible server.
-DATASTORE_BUCKET ?= $(COLLECTION_DATASET_BUCKET_NAME)
-DATASTORE_OPTIONS = --collection $(C) --bucket $(DATASTORE_BUCKET) --datasette-dir $(DATASETTE_DIR) \
-	$(if $(DATASTORE_ENDPOINT),--endpoint-url $(DATASTORE_ENDPOINT))
-ifneq ($(filter save restore,$(MAKECMDGOALS)),)
-ifeq ($(DATASTORE_BUCKET),)
-$(error set DATASTORE_BUCKET (or COLLECTION_DATASET_BUCKET_NAME) to the datastore's bucket)
-endif
-endif
+# The S3 datastore (bin/datastore, DATASTORE_ARGS in common.mk): the collection's state and outputs,
+# and the stamps above, so a fresh machine restores yesterday's workspace (and republishes it into
+# DATASETTE_DIR) and runs only what is new.
 save restore: | $(VENV_READY)
-	$(PYTHON) bin/datastore $@ $(DATASTORE_OPTIONS)
+	$(PYTHON) bin/datastore $@ --collection $(C) $(DATASTORE_ARGS) --datasette-dir $(DATASETTE_DIR)
 
 .PHONY: load load-postgis tiles publish save restore

@@ -68,3 +68,28 @@ def test_touching_configuration_without_changing_it_redoes_nothing(workspace):
     output = make(workspace, f"collection/{CAZ}")
     assert transformed(output) == set()
     assert "bin/assemble" not in output
+
+
+def test_make_collection_slash_name_with_collection_set_builds_the_collection(workspace):
+    output = make(workspace, f"collection/{CAZ}", f"COLLECTION={CAZ}")
+    assert len(transformed(output)) == 3
+    assert (workspace / "dataset" / f"{CAZ}.sqlite3").exists()
+
+
+def load_stamps(workspace):
+    return {str(p.relative_to(workspace)) for p in (workspace / "var" / "load").glob("*/*.stamp")}
+
+
+@pytest.mark.parametrize("collection", [CAZ, "organisation"])
+def test_the_load_stamps_a_run_makes_are_kept_and_a_rerun_does_nothing(make_workspace, collection):
+    # the organisation datasets are not geography datasets: their tiles stamps are reached only
+    # through the datasette stamps' pattern rule, which made them intermediate files
+    workspace = make_workspace(collection)
+    output = make(workspace, f"COLLECTION={collection}")
+    published = {p.stem for p in (workspace / "var" / "load" / "datasette").glob("*.stamp")}
+    assert published and "\nrm " not in output
+    assert {f"var/load/{kind}/{d}.stamp" for d in published for kind in ("tiles", "datasette")} <= load_stamps(workspace)
+    stamps = load_stamps(workspace)
+    again = make(workspace, f"COLLECTION={collection}")
+    assert again.strip() == "make: Nothing to be done for 'collection'."
+    assert load_stamps(workspace) == stamps

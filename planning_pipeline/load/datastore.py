@@ -41,6 +41,17 @@ aws gives it, the object's upload time. Mtimes are never left in the future (clo
 Shared var/code/ stamps are restored only when newer than the local ones, so restoring several
 collections keeps the newest. The organisation package every collection reads is fetched from
 organisation-collection/ when the workspace has none.
+
+The digital-land builder. `--collection digital-land-builder` is no collection (no datasets, no
+collection directory): it saves the digital-land pipeline's outputs, which read every collection,
+at the platform's keys, and its stamp under our own area, with the same manifest and mtime rules:
+
+  dataset/digital-land.sqlite3, dataset/performance.sqlite3   digital-land-builder/dataset/
+  var/load/reference.stamp, datastore/manifest.json            digital-land-builder/datastore/
+
+performance.sqlite3 keeps the rows of earlier run dates, so this save is its history. Its
+repository files are those above plus every collection's configuration and pipeline/. Restore it
+after the collections (`make restore` does), whose outputs it was built from.
 """
 import fnmatch
 import hashlib
@@ -58,6 +69,7 @@ OWN = "datastore/"
 MANIFEST = OWN + "manifest.json"
 REPOSITORY = ("Makefile", "makerules/", "bin/", "planning_pipeline/", "specification/", "example/", "requirements.txt")
 ORGANISATION_PACKAGE = "dataset/organisation.csv"
+DIGITAL_LAND = "digital-land-builder"
 
 
 class Mapping:
@@ -80,8 +92,15 @@ class Mapping:
         return self.key.split("/", 1)[0] + "/"
 
 
+def key_prefix(collection):
+    return DIGITAL_LAND + "/" if collection == DIGITAL_LAND else f"{collection}-collection/"
+
+
 def mappings(collection, datasets):
-    prefix = f"{collection}-collection/"
+    prefix = key_prefix(collection)
+    if collection == DIGITAL_LAND:
+        outputs = [Mapping(f"dataset/{n}.sqlite3", f"{prefix}dataset/{n}.sqlite3") for n in ("digital-land", "performance")]
+        return outputs + [Mapping("var/load/reference.stamp", prefix + OWN + "var/load/reference.stamp")]
     return (_collection_mappings(collection, prefix) + _own_mappings(collection, prefix + OWN, datasets)
             + _dataset_mappings(collection, prefix, datasets))
 
@@ -125,6 +144,8 @@ def _dataset_mappings(collection, prefix, datasets):
 
 
 def collection_datasets(collection, specification_dir="specification"):
+    if collection == DIGITAL_LAND:
+        return []
     from ..specification import Specification
 
     datasets = Specification(specification_dir).collection_datasets(collection)
@@ -234,10 +255,16 @@ def _sha256(path):
 
 
 def repository_files(root, collection):
-    """The repository files the graph reads: what the saved state was built from."""
-    c = f"collection/{collection}/"
+    """The repository files the graph reads: what the saved state was built from (the digital-land
+    builder's: every collection's)."""
+    if collection == DIGITAL_LAND:
+        directory = os.path.join(root, "collection")
+        collections, pipeline = sorted(os.listdir(directory)) if os.path.isdir(directory) else [], "pipeline/"
+    else:
+        collections, pipeline = [collection], f"pipeline/{collection}/"
+    configuration = [f"collection/{c}/{name}" for c in collections for name in ("endpoint.csv", "source.csv", "old-resource.csv")]
     found = []
-    for local in (*REPOSITORY, f"pipeline/{collection}/", c + "endpoint.csv", c + "source.csv", c + "old-resource.csv"):
+    for local in (*REPOSITORY, pipeline, *configuration):
         found += _local_files(root, Mapping(local, ""))
     return found
 
@@ -251,7 +278,7 @@ def save(collection, bucket, datasets, root=".", endpoint_url=None, log=print):
     bucket's layout lets one `aws s3 sync` per key root do the work."""
     aws = Aws(endpoint_url)
     aws.check_bucket(bucket)
-    prefix = f"{collection}-collection/"
+    prefix = key_prefix(collection)
     files = {}
     staging = tempfile.mkdtemp(prefix=".datastore-", dir=root)
     try:
@@ -306,7 +333,7 @@ def restore(collection, bucket, datasets, root=".", endpoint_url=None, datasette
     saved mtimes, then date the repository files by whether they changed since the save."""
     aws = Aws(endpoint_url)
     aws.check_bucket(bucket)
-    prefix = f"{collection}-collection/"
+    prefix = key_prefix(collection)
     chosen = [m for m in mappings(collection, datasets) if m.restore]
     os.makedirs(root, exist_ok=True)
     staging = tempfile.mkdtemp(prefix=".datastore-", dir=root)
@@ -314,7 +341,7 @@ def restore(collection, bucket, datasets, root=".", endpoint_url=None, datasette
         _download(aws, bucket, staging, prefix, chosen)
         manifest = _read_manifest(os.path.join(staging, prefix + MANIFEST))
         restored = _move_into_place(root, staging, chosen, manifest["files"])
-        if collection != "organisation":
+        if collection not in ("organisation", DIGITAL_LAND):
             restored += _organisation_package(aws, bucket, root, staging)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -3,12 +3,13 @@ the real Makefile on the bundled central-activities-zone collection, and hand-ma
 import hashlib
 import os
 import shutil
+import sqlite3
 import subprocess
 import time
 
 import pytest
 
-from loadkit import VENV_BIN, free_port, run_bin, run_make, stop, wait_for_http
+from loadkit import ROOT, VENV_BIN, free_port, run_bin, run_make, stop, wait_for_http
 
 COLLECTION = "conservation-area"
 DATASETS = ("conservation-area", "conservation-area-document")
@@ -329,3 +330,59 @@ def test_the_organisation_collection_restored_onto_a_fresh_clone_has_nothing_to_
     assert workspace_state(clone, "organisation") == state
     again = make(clone, s3, "COLLECTION=organisation")
     assert again.stdout.strip() == "make: Nothing to be done for 'collection'.", again.stdout + again.stderr
+
+
+def test_a_relative_specification_dir_is_read_from_the_root_not_the_current_directory(s3, tmp_path):
+    root = tmp_path / "rooted"
+    make_tree(str(root))
+    shutil.copytree(os.path.join(ROOT, "specification"), root / "spec")
+    aws(s3, "s3", "mb", "s3://rooted")
+    # run from the repository, which has no spec/: the datasets come from root/spec/dataset.csv
+    result = run_bin("datastore", "save", "--collection", COLLECTION, "--bucket", "rooted", "--endpoint-url", s3["url"],
+                     "--root", str(root), "--specification-dir", "spec", env=s3["env"])
+    assert result.returncode == 0, result.stderr
+    assert f"saved {len(TREE) + 1} files of {COLLECTION}" in result.stdout  # both datasets' files, and endpoint.csv
+
+
+# --- the digital-land outputs: saved and restored by the top-level `make save` / `make restore` ------
+
+def run_dates(path):
+    with sqlite3.connect(path) as conn:
+        return {row[0] for row in conn.execute("SELECT run_date FROM endpoint_summary")}
+
+
+def test_top_level_save_and_restore_keep_the_digital_land_outputs_and_their_history(s3, saved, tmp_path):
+    built = tmp_path / "built"
+    shutil.copytree(saved["root"], built, symlinks=True)  # mtimes kept: built as saved
+    make(built, s3, "digital-land-files")
+    performance = str(built / "dataset" / "performance.sqlite3")
+    history = run_bin("performance-sqlite", "--digital-land", str(built / "dataset" / "digital-land.sqlite3"),
+                      "--dataset-dir", str(built / "dataset"), "--output", performance, "--run-date", "2026-01-01")
+    assert history.returncode == 0, history.stderr
+    dates = run_dates(performance)
+    assert "2026-01-01" in dates and len(dates) == 2  # an earlier night's rows beside today's
+    (built / "var" / "load" / "reference.stamp").touch()  # as a load into PostGIS leaves it
+    outputs = ["dataset/digital-land.sqlite3", "dataset/performance.sqlite3", "var/load/reference.stamp"]
+    before = state(built, outputs)
+
+    aws(s3, "s3", "mb", "s3://history")
+    options = ("DATASTORE_BUCKET=history", f"DATASTORE_ENDPOINT={s3['url']}")
+    output = make(built, s3, "save", *options).stdout
+    assert "saved 3 files of digital-land-builder" in output and f"of {CAZ}" in output
+    package = run_bin("datastore", "save", "--collection", "organisation", "--dataset", "local-authority",
+                      "--bucket", "history", "--endpoint-url", s3["url"], "--root", str(built), env=s3["env"])
+    assert package.returncode == 0, package.stderr
+    keys = set(aws(s3, "s3api", "list-objects-v2", "--bucket", "history", "--prefix", "digital-land-builder/",
+                   "--query", "Contents[].Key", "--output", "text").split())
+    assert keys == {"digital-land-builder/dataset/digital-land.sqlite3", "digital-land-builder/dataset/performance.sqlite3",
+                    "digital-land-builder/datastore/var/load/reference.stamp", "digital-land-builder/datastore/manifest.json"}
+
+    clone = wipe(built, tmp_path / "clone", CAZ)
+    assert not (clone / "dataset").exists()
+    output = make(clone, s3, "restore", *options).stdout
+    assert "restored 3 files of digital-land-builder" in output
+    assert state(clone, outputs) == before
+    assert run_dates(str(clone / "dataset" / "performance.sqlite3")) == dates
+    again = make(clone, s3, "digital-land-files")
+    assert again.stdout.strip() == "make: Nothing to be done for 'digital-land-files'.", again.stdout + again.stderr
+    assert state(clone, outputs) == before
