@@ -109,7 +109,7 @@ def main():
     sink = Count()
 
     def run_dates():
-        date_module.parse_date.cache_clear()
+        date_module._parsed.cache_clear()
         for v in dates:
             date_fn(v, sink)
 

@@ -142,11 +142,20 @@ def _has_polygon(geom):
 
 
 def _ragged(geoms):
-    """Polygons and MultiPolygons -> (MultiPolygon ragged offsets, (m, 2) coordinates)."""
-    kind, coords, offsets = shapely.to_ragged_array(geoms, include_z=False, include_m=False)
-    if kind == shapely.GeometryType.POLYGON:
-        offsets = (*offsets, np.arange(len(geoms) + 1))
+    """Polygons and MultiPolygons -> (MultiPolygon ragged offsets, (m, 2) coordinates).
+
+    As shapely.to_ragged_array does it, without its np.unique of the geometry types, whose first
+    call imports numpy.ma (~25 ms a process)."""
+    polygons, owner = shapely.get_parts(geoms, return_index=True)
+    rings, polygon = shapely.get_rings(polygons, return_index=True)
+    coords, ring = shapely.get_coordinates(rings, return_index=True)
+    offsets = (_offsets(ring, len(rings)), _offsets(polygon, len(polygons)), _offsets(owner, len(geoms)))
     return _drop_empty_parts(offsets), coords
+
+
+def _offsets(indices, n):
+    """Offsets of n groups from the group index of each item (indices ascending)."""
+    return np.concatenate([[0], np.cumsum(np.bincount(indices, minlength=n))])
 
 
 def _drop_empty_parts(offsets):
@@ -453,15 +462,11 @@ def normalise_points_xy(xs, ys, issue_sinks):
     if len(ys) != n or len(sinks) != n:
         raise ValueError("xs, ys and issue_sinks must have the same length")
     result = [None] * n
-    keep, xy = [], []
-    for i in range(n):
-        x, y = _number(xs[i]), _number(ys[i])
-        if x is None or y is None:
-            if (xs[i] or "").strip() or (ys[i] or "").strip():
-                _log(sinks[i], "invalid coordinates", "", "GeoX and GeoY must both be numbers")
-            continue
-        keep.append(i)
-        xy.append((x, y))
+    try:  # the common case: every pair is two numbers
+        xy = [(float(x.strip()), float(y.strip())) for x, y in zip(xs, ys)]
+        keep = range(n)
+    except (ValueError, TypeError, AttributeError):
+        keep, xy = _numbers(xs, ys, sinks)
     if keep:
         coords, rejected = _reproject_points(np.array(xy, dtype=np.float64), [sinks[i] for i in keep])
         good = np.flatnonzero(~rejected)
@@ -469,6 +474,20 @@ def normalise_points_xy(xs, ys, issue_sinks):
         for j, at in enumerate(good.tolist()):
             result[keep[at]] = (texts[2 * j], texts[2 * j + 1])
     return result
+
+
+def _numbers(xs, ys, sinks):
+    """(indices, (x, y) floats) of the pairs that are two numbers; the others are logged unless empty."""
+    keep, xy = [], []
+    for i in range(len(xs)):
+        x, y = _number(xs[i]), _number(ys[i])
+        if x is None or y is None:
+            if (xs[i] or "").strip() or (ys[i] or "").strip():
+                _log(sinks[i], "invalid coordinates", "", "GeoX and GeoY must both be numbers")
+            continue
+        keep.append(i)
+        xy.append((x, y))
+    return keep, xy
 
 
 def normalise_point_xy(x, y, issues=None):

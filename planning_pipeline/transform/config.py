@@ -69,6 +69,12 @@ def _load(pipeline_dir, name):
             if current not in columns and any(c in columns for c in legacy):
                 columns.append(current)
         width = len(header)
+        # per row, only the aliases with a legacy column in the file need looking at; a current
+        # column the file lacks altogether is blank in every row
+        fallbacks = [(current, [c for c in legacy if c in header]) for current, *legacy in aliases
+                     if any(c in header for c in legacy)]
+        blanks = [current for current, *legacy in aliases
+                  if current not in header and not any(c in header for c in legacy)]
         try:
             for values in reader:
                 if not any(values):
@@ -76,9 +82,11 @@ def _load(pipeline_dir, name):
                 if len(values) < width:
                     values = values + [""] * (width - len(values))
                 row = Row(zip(header, values))
-                for current, *legacy in aliases:
+                for current, legacy in fallbacks:
                     if not row.get(current):
                         row[current] = next((row[c] for c in legacy if row.get(c)), row.get(current, ""))
+                for current in blanks:
+                    row[current] = ""
                 row.path, row.line = path, reader.line_num
                 rows.append(row)
         except csv.Error as e:
@@ -231,9 +239,12 @@ class ResourceConfig:
                 self.lookup_blocks.append((block, index.lookup_blocks[block]))
         self.lookup_resource_rows = list(index.lookup_by_resource.get(resource, ()))
 
-        entities = {r.get("entity", "").strip() for _, rows in self.lookup_blocks for r in rows}
-        entities.update(r.get("entity", "").strip() for r in self.lookup_resource_rows)
-        seen, old, todo = set(), [], sorted(e for e in entities if e)
+        # only entities old-entity.csv names start a chain of redirections
+        entities = set()
+        if index.old_entity:
+            entities = {r.get("entity", "").strip() for _, rows in self.lookup_blocks for r in rows}
+            entities.update(r.get("entity", "").strip() for r in self.lookup_resource_rows)
+        seen, old, todo = set(), [], sorted(e for e in entities if e and e in index.old_entity)
         while todo:
             entity = todo.pop()
             if entity in seen:

@@ -49,12 +49,23 @@ class Migrate:
         keep = set(self.keep)
         self.migrations = [(old, new) for old, new in migrations.items() if new in keep]
         self.point = "point" in keep
+        self.kept = {}
+
+    def kept_fields(self, fields):
+        """The kept fields of a row with these fields, in keep's order (rows share their fields, so
+        this is worked out once per set of fields rather than per row)."""
+        if len(self.kept) >= 1000:
+            self.kept.clear()
+        present = set(fields)
+        kept = self.kept[fields] = [f for f in self.keep if f in present]
+        return kept
 
     def process(self, entries):
-        keep, migrations, point = self.keep, self.migrations, self.point
+        migrations, point, kept = self.migrations, self.point, self.kept
         for entry in entries:
             row = entry.row
-            out = {f: row[f] for f in keep if f in row}
+            fields = tuple(row)
+            out = {f: row[f] for f in kept.get(fields) or self.kept_fields(fields)}
             for old, new in migrations:
                 if old in row and (row[old] or new not in out):
                     out[new] = row[old]

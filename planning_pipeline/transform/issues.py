@@ -4,6 +4,7 @@ Issues are collected per chunk of rows (so the entity each entry was given can b
 the chunk has been looked up), sorted by line within the chunk and appended to the open log file.
 The issue type's severity comes from specification/issue-type.csv; the log counts issues by severity.
 """
+import collections
 import csv
 
 ISSUE_FIELDS = ["dataset", "resource", "line-number", "entry-number", "field", "entity", "issue-type", "value",
@@ -68,16 +69,20 @@ class IssueLog:
         if not pending:
             return
         pending.sort(key=_line)
-        rows = []
         dataset, resource, severity, counts = self.dataset, self.resource, self.severity, self.counts
-        for line, entry, field, issue_type, value, message, entity in pending:
-            if not entity and entities:
-                entity = entities.get(entry, "")
+        for issue_type, n in collections.Counter(issue[3] for issue in pending).items():
             level = severity.get(issue_type, "")
-            counts[level] = counts.get(level, 0) + 1
-            rows.append((dataset, resource, line, entry, field, entity, issue_type, value, message))
-        if self.writer is not None:
-            self.writer.writerows(rows)
+            counts[level] = counts.get(level, 0) + n
+        if self.writer is None:
+            return
+        if entities:
+            get = entities.get
+            rows = [(dataset, resource, line, entry, field, entity or get(entry, ""), issue_type, value, message)
+                    for line, entry, field, issue_type, value, message, entity in pending]
+        else:
+            rows = [(dataset, resource, line, entry, field, entity, issue_type, value, message)
+                    for line, entry, field, issue_type, value, message, entity in pending]
+        self.writer.writerows(rows)
 
     def summary(self):
         return ", ".join(f"{n} {s or 'unclassified'}" for s, n in sorted(self.counts.items()))

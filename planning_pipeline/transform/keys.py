@@ -11,7 +11,10 @@ PLAN_PREFIXES = ("local-plan", "minerals-plan", "waste-plan", "supplementary-pla
 
 def key_part(value):
     """A lookup key part: lower case, only [a-z0-9-]."""
-    return _NOT_KEY.sub("", (value or "").lower())
+    value = (value or "").lower()
+    if value.isalnum() and value.isascii():  # the common case: nothing to remove
+        return value
+    return _NOT_KEY.sub("", value)
 
 
 def organisation_key(value):

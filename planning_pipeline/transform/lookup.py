@@ -27,13 +27,15 @@ class Lookups:
         for row in rows:
             (scoped if row.get("resource") else general).append(row)
         by_entry, by_organisation, by_reference = self.by_entry, self.by_organisation, self.by_reference
+        prefix_keys, organisation_keys = self.prefix_keys, self.organisation_keys
         for row in general + scoped:
             entity = _entity(row.get("entity"))
             if not entity:
                 continue
-            prefix = self.prefix_key(row.get("prefix", ""))
+            prefix, organisation = row.get("prefix", ""), row.get("organisation", "")
+            prefix = prefix_keys.get(prefix) or self.prefix_key(prefix)  # (the caches, inlined)
+            organisation = organisation_keys.get(organisation) or self.organisation_key(organisation)
             reference = key_part(row.get("reference"))
-            organisation = self.organisation_key(row.get("organisation", ""))
             entry = (row.get("entry-number") or "").strip()
             if entry and not reference and not organisation:
                 by_entry[(prefix, entry)] = entity
@@ -67,7 +69,7 @@ class Lookups:
 
     def find(self, prefix, reference, organisation="", entry=None):
         """The entity for a row, before redirection; "" when there is none."""
-        prefix = self.prefix_key(prefix)
+        prefix = self.prefix_keys.get(prefix) or self.prefix_key(prefix)  # (the cache, inlined)
         if entry is not None and self.by_entry:
             entity = self.by_entry.get((prefix, str(entry)))
             if entity:
@@ -76,13 +78,16 @@ class Lookups:
         if not reference:
             return ""
         if organisation:
-            entity = self.by_organisation.get((prefix, self.organisation_key(organisation), reference))
+            organisation = self.organisation_keys.get(organisation) or self.organisation_key(organisation)
+            entity = self.by_organisation.get((prefix, organisation, reference))
             if entity:
                 return entity
         return self.by_reference.get((prefix, reference), "")
 
     def redirected(self, entity):
         """Follow old-entity.csv: 301 moves to the new entity, 410 retires it ("")."""
+        if entity not in self.redirect:
+            return entity
         seen = set()
         while entity in self.redirect and entity not in seen:
             seen.add(entity)

@@ -86,7 +86,9 @@ class Reader:
                     continue
             yield number, cells
 
-    def entries(self):
+    def entries(self, mapping=None):
+        """Entries whose rows are keyed by column; or, with mapping(header) -> [(cell index, field)],
+        keyed by field."""
         number = 0
         header = None
         try:
@@ -94,12 +96,15 @@ class Reader:
                 if header is None:
                     header = self.header = cells
                     width = len(header)
+                    fields = mapping(header) if mapping is not None else None
                     continue
                 number += 1
-                if len(cells) == width:
+                if len(cells) < width:
+                    cells = cells + [""] * (width - len(cells))
+                if fields is None:
                     row = dict(zip(header, cells))
                 else:
-                    row = dict(zip(header, cells + [""] * (width - len(cells))))
+                    row = {field: cells[i] for i, field in fields}
                 yield Entry(line, number, row)
         except csv.Error as e:
             raise Unreadable(f"the converted CSV is unreadable at record {self.line_count + 1}: {e}")

@@ -114,9 +114,10 @@ class Transform:
         self.prune = EntityPrune()
         self.combine = Combine(config.combine_fields(), issues)
         categories = load_category_values(spec, fieldnames, cache_dir)
+        self.unmapped_filter = Filter(config.filters(mapped=False))
         self.before_lookup = [
             self.concat,
-            Filter(config.filters(mapped=False)),
+            self.unmapped_filter,
             self.map,
             Filter(config.filters(mapped=True)),
             Patch(config.patches(), issues),
@@ -149,16 +150,26 @@ class Transform:
             gc.set_threshold(*threshold)
             gc.unfreeze()
 
+    def mapped_fields(self, header):
+        """[(cell index, field)]: the column mapping by position, for a reader that maps as it reads."""
+        position = {column: i for i, column in enumerate(header)}  # the last of a repeated column, as a dict
+        return [(position[column], field) for column, field in self.map.plan(self.concat.columns(header))]
+
     def looked_up_chunks(self, reader, chunk_size=CHUNK_SIZE):
         """The reader's entries in chunks, through every phase up to and including the entity lookup."""
-        entries = reader.entries()
+        phases = self.before_lookup
+        if self.concat.rules or self.unmapped_filter.filters:
+            entries = reader.entries()
+        else:  # nothing needs the rows by column name: the reader maps them (skipping a dict a row)
+            entries = reader.entries(self.mapped_fields)
+            phases = phases[phases.index(self.map) + 1:]
         while True:
             chunk = list(itertools.islice(entries, chunk_size))
             if not chunk:
                 break
             if self.map.pairs is None:
                 self.map.plan(self.concat.columns(reader.header))
-            for phase in self.before_lookup:
+            for phase in phases:
                 chunk = phase.process(chunk)
             yield chunk
         # a header-only resource still has its columns mapped (for the column-field log)

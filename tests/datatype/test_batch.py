@@ -124,6 +124,20 @@ def test_a_batch_of_geox_geoy_pairs_gives_what_one_pair_at_a_time_gives():
         assert one.issues == sink.issues
 
 
+def test_a_batch_of_only_numeric_pairs_gives_what_one_pair_at_a_time_gives():
+    rng = random.Random(6)
+    pad = ["", " ", "\t", "\x1c", "\u3000"]  # str.strip() whitespace, some of which float() keeps
+    xs = [f"{rng.choice(pad)}{rng.uniform(200000, 600000):.2f}{rng.choice(pad)}" for _ in range(200)] + ["1e999"]
+    ys = [f"{rng.uniform(100000, 600000)}" for _ in range(200)] + ["200000"]
+    sinks = [ListIssues() for _ in xs]
+    batch = normalise_points_xy(xs, ys, sinks)
+    for x, y, result, sink in zip(xs, ys, batch, sinks):
+        one = ListIssues()
+        assert normalise_point_xy(x, y, one) == result
+        assert one.issues == sink.issues
+    assert sum(1 for r in batch if r) > 100
+
+
 def upstream_steps(value):
     """Upstream's procedure, step by step with shapely, for a WGS84 polygon inside England (or an
     OSGB36 one, reprojected here with convertbng)."""

@@ -134,3 +134,70 @@ def test_fast_paths_and_shape_filter_give_what_every_format_in_order_gives():
         expected = parse_all_formats(value)
         assert parse_date(value) == expected, raw
         assert parse_slow(value) == expected, raw
+
+
+def _strptime_corpus(n, seed=11):
+    """Values near every format: in and out of range numbers, zones, fractions, names, spacing."""
+    from planning_pipeline.datatype.date import FORMATS
+
+    rng = random.Random(seed)
+    fill = {
+        "Y": lambda: rng.choice(["2020", "0000", "1899", "9999", "٢٠٢٠", "202", "20201"]),
+        "y": lambda: rng.choice(["00", "68", "69", "99", "5", "123"]),
+        "m": lambda: rng.choice(["1", "01", "09", "12", "13", "00", " 5", "١٢"]),
+        "d": lambda: rng.choice(["1", "01", " 1", "28", "29", "30", "31", "32", "00"]),
+        "H": lambda: rng.choice(["0", "00", "23", "24", "7"]),
+        "M": lambda: rng.choice(["0", "00", "59", "60"]),
+        "S": lambda: rng.choice(["0", "00", "59", "60", "61", "62"]),
+        "f": lambda: rng.choice(["1", "123456", "1234567", ""]),
+        "z": lambda: rng.choice(["Z", "z", "+01:00", "-0500", "+23:59", "+24:00", "-2400", "+99:00", "+05:3045",
+                                 "+0530:45", "+05:30:45", "+05:30:45.5", "+053045.123456", "+0560", ""]),
+        "b": lambda: rng.choice(["Jan", "feb", "MAR", "Sep", "Sept", "May", "Foo", "ſep", "", "\u212aan"]),
+        "B": lambda: rng.choice(["January", "may", "SEPTEMBER", "Sept", "Jun", "auguſt"]),
+        "a": lambda: rng.choice(["Wed", "wed", "Thu", "Xyz", "ſun", "Tue"]),
+    }
+    out = []
+    for _ in range(n):
+        name = rng.choice([f for f, parser, _ in FORMATS if parser is None or f == "rfc2822"])
+        fmt = "%a, %d %b %Y %H:%M:%S" if name == "rfc2822" else name
+        text, i = [], 0
+        while i < len(fmt):
+            if fmt[i] == "%":
+                text.append(fill[fmt[i + 1]]())
+                i += 2
+            else:
+                text.append(rng.choice([fmt[i], fmt[i], fmt[i] * 2, "x"]) if rng.random() < 0.1 else fmt[i])
+                i += 1
+        out.append((fmt, "".join(text)))
+    return out
+
+
+def test_the_compiled_formats_parse_exactly_as_datetime_strptime():
+    from planning_pipeline.datatype.date import fast_strptime, strptime_date
+
+    for fmt, value in _strptime_corpus(20000):
+        assert fast_strptime(value, fmt) == strptime_date(value, fmt), (fmt, value)
+    # what only datetime() or strptime's %z conversion rejects
+    for value in ("2020-05-06T10:11:60+01:00", "2020-05-06T10:11:12+24:00", "2020-05-06T10:11:12+05:3045",
+                  "2020-05-06T10:11:12+0530:45", "2020-02-30T10:11:12Z"):
+        assert strptime_date(value, "%Y-%m-%dT%H:%M:%S%z") is None, value
+        assert fast_strptime(value, "%Y-%m-%dT%H:%M:%S%z") is None, value
+    assert fast_strptime("2020-05-06T10:11:12+23:59", "%Y-%m-%dT%H:%M:%S%z") == datetime.date(2020, 5, 6)
+
+
+def test_a_cached_date_still_gets_each_normalisers_bounds_and_its_own_issue():
+    bounded = normaliser("datetime", "end-date", far_past_date=datetime.date(2021, 1, 1))
+    default = normaliser("datetime", "start-date")
+    for _ in range(2):  # the second round is served from the cache
+        issues = ListIssues()
+        assert default(" 2020-06-01 ", issues) == "2020-06-01"
+        assert bounded("2020-06-01", issues) == ""
+        assert default("01/06/2020", issues) == "2020-06-01"
+        assert bounded("01/06/2020", issues) == ""
+        assert default("32/13/2020", issues) == "" and bounded("32/13/2020", issues) == ""
+        assert issues.issues == [
+            ("far-past-date", "2020-06-01", "end-date must be after 2021-01-01"),
+            ("far-past-date", "01/06/2020", "end-date must be after 2021-01-01"),
+            ("invalid date", "32/13/2020", "start-date must be a real date"),
+            ("invalid date", "32/13/2020", "end-date must be a real date"),
+        ]

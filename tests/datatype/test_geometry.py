@@ -208,3 +208,19 @@ def test_geox_geoy_pairs_are_reprojected_or_flipped():
     assert normalise_point_xy("", "", issues) is None
     assert normalise_point_xy("10", "10", issues) is None
     assert issues.types == ["OSGB", "WGS84 flipped", "invalid coordinates", "WGS84 out of bounds of England"]
+
+
+def test_ragged_arrays_are_those_of_shapely_to_ragged_array():
+    from planning_pipeline.datatype.geometry import _drop_empty_parts, _ragged
+
+    square = shapely.Polygon([(0, 0), (4, 0), (4, 4), (0, 4)], [[(1, 1), (2, 1), (2, 2), (1, 1)]])
+    other = shapely.Polygon([(5, 5), (6, 5), (6, 6), (5, 5)])
+    mixed = [square, shapely.MultiPolygon([other, square]), other, shapely.MultiPolygon([other])]
+    for geoms in (mixed, [square, other], [shapely.MultiPolygon([square, other])]):
+        geoms = np.array(geoms, dtype=object)
+        kind, coords, offsets = shapely.to_ragged_array(geoms, include_z=False, include_m=False)
+        if kind == shapely.GeometryType.POLYGON:
+            offsets = (*offsets, np.arange(len(geoms) + 1))
+        ours_offsets, ours_coords = _ragged(geoms)
+        assert np.array_equal(ours_coords, coords)
+        assert all(np.array_equal(a, b) for a, b in zip(ours_offsets, _drop_empty_parts(offsets)))

@@ -97,6 +97,22 @@ def test_bad_decimals_are_an_invalid_decimal(value):
     assert run("decimal", value) == ("", ["invalid decimal"])
 
 
+@pytest.mark.parametrize("precision", [0, 2, 6, 10])
+def test_plain_decimals_are_written_as_the_decimal_arithmetic_writes_them(precision):
+    import random
+
+    from planning_pipeline.datatype.number import DecimalNormaliser
+
+    rng = random.Random(precision)
+    fast = DecimalNormaliser("field", precision=precision)
+    slow = DecimalNormaliser("field", precision=precision)
+    slow.plain = None  # always Decimal
+    digits = lambda: "".join(rng.choice("0000123456789") for _ in range(rng.randint(0, 12)))  # noqa: E731
+    values = [digits() + rng.choice(["", ".", "." + digits()]) for _ in range(5000)] + ["0", "000.000", "5.", "100"]
+    for value in values:
+        assert fast(value) == slow(value), value
+
+
 def test_decimals_have_no_default_minimum_but_honour_given_bounds():
     assert run("decimal", "-5") == ("-5", [])  # upstream defaulted to minimum 0: "too small"
     assert run("decimal", "-5", minimum=0) == ("", ["too small"])

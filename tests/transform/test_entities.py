@@ -111,3 +111,18 @@ def test_priority_is_2_for_the_authoritative_organisation_else_1_with_its_organi
 def test_no_entity_organisation_ranges_means_priority_1(transform_csv):
     result = transform_csv("reference\nA1\n", config={"lookup": "conservation-area,,,,A1,44000001"})
     assert {f["priority"] for f in result.facts} == {"1"}
+
+
+def test_lookup_key_parts_keep_only_lower_case_letters_digits_and_hyphens():
+    import random
+    import re
+
+    from planning_pipeline.transform.keys import key_part
+
+    assert [key_part(v) for v in ("BF000001", "CA-12 a", "x_y.z", "", None, "İ2", "\u212aey")] == [
+        "bf000001", "ca-12a", "xyz", "", "", "i2", "key"]
+    rng = random.Random(1)
+    chars = "aZ09-_ .:/İıßéK\u212a\u00b2\u2460"
+    for _ in range(20000):  # the shortcut for values with nothing to remove changes nothing
+        value = "".join(rng.choice(chars) for _ in range(rng.randint(0, 6)))
+        assert key_part(value) == re.sub(r"[^a-z0-9-]", "", value.lower()), value

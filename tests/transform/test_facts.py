@@ -105,3 +105,24 @@ def test_nothing_leaks_from_one_resource_to_the_next(transform_csv):
     second = transform_csv("reference\nA1\n", config=config, organisations=[], entry_date="")
     assert first.entity(44000001)["organisation"] == "local-authority-eng:SWK"
     assert second.entity(44000001) == {"prefix": "conservation-area", "reference": "A1"}
+
+
+def test_rows_with_different_fields_in_one_chunk_each_get_their_own_facts_in_sorted_order(transform_csv):
+    # a bad point drops GeoX/GeoY, so rows reach the field pruning and the pivot with different
+    # fields: the per-set-of-fields plans must not carry one row's fields over to the next
+    lookup = "\n".join(f"brownfield-land,,,local-authority-eng:SWK,B{i},170000{i}" for i in range(1, 6))
+    migrations = "brownfield-land,SiteReference,reference\nbrownfield-land,Hectares,hectares"
+    content = ("SiteReference,GeoX,GeoY,Hectares\nB1,530000,180000,1.5\nB2,x,y,2\nB3,530100,180100,\n"
+               "B4,,,3\nB5,530200,180200,4\n")
+    result = transform_csv(content, dataset="brownfield-land", config={"lookup": lookup, "transform": migrations})
+    fields = {}
+    for fact in result.facts:
+        fields.setdefault(fact["entity"], []).append(fact["field"])
+    common = ["entry-date", "organisation", "prefix", "reference"]
+    assert fields == {
+        "1700001": sorted(common + ["hectares", "point"]),
+        "1700002": sorted(common + ["hectares"]),
+        "1700003": sorted(common + ["point"]),
+        "1700004": sorted(common + ["hectares"]),
+        "1700005": sorted(common + ["hectares", "point"]),
+    }

@@ -13,6 +13,19 @@ def test_null_like_cells_are_blanked_and_whitespace_stripped():
     assert normalise_cell("-1") == "-1"
 
 
+def test_rows_mapped_as_they_are_read_are_the_rows_mapped_by_column_name(transform_csv):
+    # without concat.csv and column filters the reader maps cells to fields itself; a filter that
+    # keeps every row makes the transform map by column name instead: the results must not differ
+    content = ("reference,name,NAME,notes,notes,geometry\nA1,One,Uno,n1,n2,\nA2,Two\nA3,Three,Tres,x,y,z,extra\n"
+               ",\nNULL,n/a,,,\nA4,\"Fo,ur\",,,,\n")
+    direct = transform_csv(content, config={"lookup": LOOKUP}, resource="r")
+    by_name = transform_csv(content, config={"lookup": LOOKUP, "filter": "conservation-area,,,notes,.*"},
+                            resource="r")
+    assert direct.facts == by_name.facts and direct.facts
+    assert direct.issues == by_name.issues
+    assert [r["column"] for r in direct.column_field] == [r["column"] for r in by_name.column_field]
+
+
 def test_empty_lines_are_dropped_and_entries_numbered_without_them(transform_csv):
     result = transform_csv("reference,name\nA1,One\n,\nNULL,n/a\nA2,Two\n",
                            config={"lookup": LOOKUP, "patch": "conservation-area,,,name,Two,Deux"})
