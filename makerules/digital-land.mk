@@ -14,8 +14,14 @@ $(DIGITAL_LAND_SQLITE): $(DIGITAL_LAND_INPUTS) | $(VENV_READY)
 	  --pipeline-dir pipeline --dataset-dir $(DATASET_DIR) --expectation-dir $(EXPECTATION_DIR) \
 	  --organisation $(DATASET_DIR)organisation.csv --output $@
 
-$(PERFORMANCE_SQLITE): $(DIGITAL_LAND_SQLITE) bin/performance-sqlite
-	$(PYTHON) bin/performance-sqlite --digital-land $< --dataset-dir $(DATASET_DIR) --output $@
+# performance is recorded once a day even when nothing changed (a history without gaps): the
+# day's stamp is a prerequisite, made on the day's first run
+RUN_DAY_STAMP := var/run-day/$(TODAY)
+$(RUN_DAY_STAMP):
+	@mkdir -p $(@D) && rm -f $(@D)/* && touch $@
+
+$(PERFORMANCE_SQLITE): $(DIGITAL_LAND_SQLITE) bin/performance-sqlite $(RUN_DAY_STAMP)
+	$(PYTHON) bin/performance-sqlite --digital-land $< --dataset-dir $(DATASET_DIR) --run-date $(TODAY) --output $@
 
 digital-land-files: $(DIGITAL_LAND_SQLITE) $(PERFORMANCE_SQLITE)
 .PHONY: digital-land-files

@@ -93,3 +93,17 @@ def test_the_load_stamps_a_run_makes_are_kept_and_a_rerun_does_nothing(make_work
     again = make(workspace, f"COLLECTION={collection}")
     assert again.strip() == "make: Nothing to be done for 'collection'."
     assert load_stamps(workspace) == stamps
+
+
+def test_performance_is_recorded_once_a_day_even_when_nothing_changed(workspace):
+    import sqlite3
+
+    make(workspace, "COLLECTION=central-activities-zone")
+    make(workspace, "digital-land-files", "TODAY=2026-01-01")
+    assert "Nothing to be done" in make(workspace, "digital-land-files", "TODAY=2026-01-01")
+    next_day = make(workspace, "digital-land-files", "TODAY=2026-01-02")
+    assert "bin/performance-sqlite" in next_day and "bin/digital-land-sqlite" not in next_day
+    with sqlite3.connect(os.path.join(workspace, "dataset", "performance.sqlite3")) as conn:
+        dates = {row[0] for row in conn.execute("SELECT run_date FROM endpoint_summary")}
+    assert dates == {"2026-01-01", "2026-01-02"}
+    assert "Nothing to be done" in make(workspace, "digital-land-files", "TODAY=2026-01-02")

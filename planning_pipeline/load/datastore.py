@@ -47,7 +47,8 @@ collection directory): it saves the digital-land pipeline's outputs, which read 
 at the platform's keys, and its stamp under our own area, with the same manifest and mtime rules:
 
   dataset/digital-land.sqlite3, dataset/performance.sqlite3   digital-land-builder/dataset/
-  var/load/reference.stamp, datastore/manifest.json            digital-land-builder/datastore/
+  var/load/reference.stamp, var/run-day/ (the day performance   digital-land-builder/datastore/
+  was last recorded), datastore/manifest.json
 
 performance.sqlite3 keeps the rows of earlier run dates, so this save is its history. Its
 repository files are those above plus every collection's configuration and pipeline/. Restore it
@@ -100,7 +101,8 @@ def mappings(collection, datasets):
     prefix = key_prefix(collection)
     if collection == DIGITAL_LAND:
         outputs = [Mapping(f"dataset/{n}.sqlite3", f"{prefix}dataset/{n}.sqlite3") for n in ("digital-land", "performance")]
-        return outputs + [Mapping("var/load/reference.stamp", prefix + OWN + "var/load/reference.stamp")]
+        return outputs + [Mapping("var/load/reference.stamp", prefix + OWN + "var/load/reference.stamp"),
+                          Mapping("var/run-day/", prefix + OWN + "var/run-day/")]
     return (_collection_mappings(collection, prefix) + _own_mappings(collection, prefix + OWN, datasets)
             + _dataset_mappings(collection, prefix, datasets))
 

@@ -362,25 +362,28 @@ def test_top_level_save_and_restore_keep_the_digital_land_outputs_and_their_hist
     dates = run_dates(performance)
     assert "2026-01-01" in dates and len(dates) == 2  # an earlier night's rows beside today's
     (built / "var" / "load" / "reference.stamp").touch()  # as a load into PostGIS leaves it
-    outputs = ["dataset/digital-land.sqlite3", "dataset/performance.sqlite3", "var/load/reference.stamp"]
+    day = os.listdir(built / "var" / "run-day")  # the day performance was last recorded
+    outputs = ["dataset/digital-land.sqlite3", "dataset/performance.sqlite3", "var/load/reference.stamp",
+               f"var/run-day/{day[0]}"]
     before = state(built, outputs)
 
     aws(s3, "s3", "mb", "s3://history")
     options = ("DATASTORE_BUCKET=history", f"DATASTORE_ENDPOINT={s3['url']}")
     output = make(built, s3, "save", *options).stdout
-    assert "saved 3 files of digital-land-builder" in output and f"of {CAZ}" in output
+    assert "saved 4 files of digital-land-builder" in output and f"of {CAZ}" in output
     package = run_bin("datastore", "save", "--collection", "organisation", "--dataset", "local-authority",
                       "--bucket", "history", "--endpoint-url", s3["url"], "--root", str(built), env=s3["env"])
     assert package.returncode == 0, package.stderr
     keys = set(aws(s3, "s3api", "list-objects-v2", "--bucket", "history", "--prefix", "digital-land-builder/",
                    "--query", "Contents[].Key", "--output", "text").split())
     assert keys == {"digital-land-builder/dataset/digital-land.sqlite3", "digital-land-builder/dataset/performance.sqlite3",
-                    "digital-land-builder/datastore/var/load/reference.stamp", "digital-land-builder/datastore/manifest.json"}
+                    "digital-land-builder/datastore/var/load/reference.stamp", "digital-land-builder/datastore/manifest.json",
+                    f"digital-land-builder/datastore/var/run-day/{day[0]}"}
 
     clone = wipe(built, tmp_path / "clone", CAZ)
     assert not (clone / "dataset").exists()
     output = make(clone, s3, "restore", *options).stdout
-    assert "restored 3 files of digital-land-builder" in output
+    assert "restored 4 files of digital-land-builder" in output
     assert state(clone, outputs) == before
     assert run_dates(str(clone / "dataset" / "performance.sqlite3")) == dates
     again = make(clone, s3, "digital-land-files")
