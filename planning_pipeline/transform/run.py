@@ -30,9 +30,23 @@ from .lookup import EntityOrganisations, Lookups
 from .mapping import Concat, Filter, Map
 from .normalise import Reader, Unreadable, compile_skips
 from .organisation import Organisations
+from .parallel import cores, single_threaded
+from .parallel import looked_up_chunks as parallel_looked_up_chunks
 from .patch import Patch
 
 CHUNK_SIZE = 2000
+# a converted CSV at least this big has its per-row phases run on two cores (parallel.py); smaller
+# ones (most resources) are not worth forking for. PLANNING_TRANSFORM_PARALLEL_BYTES overrides it
+# (0: always, -1: never).
+PARALLEL_BYTES = 4_000_000
+
+
+def parallel_threshold():
+    value = os.environ.get("PLANNING_TRANSFORM_PARALLEL_BYTES", "")
+    try:
+        return int(value) if value.strip() else PARALLEL_BYTES
+    except ValueError:
+        raise UserError(f"PLANNING_TRANSFORM_PARALLEL_BYTES={value!r} is not a whole number of bytes")
 
 
 def split_list(value):
@@ -137,7 +151,7 @@ class Transform:
     def column_fields(self):
         return self.concat.column_fields() + list(self.map.pairs or [])
 
-    def run(self, reader, out, resource, chunk_size=CHUNK_SIZE):
+    def run(self, reader, out, resource, chunk_size=CHUNK_SIZE, parallel=False):
         # The configuration and lookups are long-lived and never garbage: keep the cyclic garbage
         # collector from re-scanning them while the rows stream by (about a tenth of the run time).
         gc.collect()
@@ -145,7 +159,7 @@ class Transform:
         threshold = gc.get_threshold()
         gc.set_threshold(50000, 20, 100)
         try:
-            return self._run(reader, out, resource, chunk_size)
+            return self._run(reader, out, resource, chunk_size, parallel)
         finally:
             gc.set_threshold(*threshold)
             gc.unfreeze()
@@ -155,41 +169,57 @@ class Transform:
         position = {column: i for i, column in enumerate(header)}  # the last of a repeated column, as a dict
         return [(position[column], field) for column, field in self.map.plan(self.concat.columns(header))]
 
-    def looked_up_chunks(self, reader, chunk_size=CHUNK_SIZE):
-        """The reader's entries in chunks, through every phase up to and including the entity lookup."""
+    def looked_up_chunks(self, reader, chunk_size=CHUNK_SIZE, parallel=False):
+        """The reader's entries in chunks, through every phase up to and including the entity lookup.
+
+        parallel: a worker process runs some of the chunks (parallel.py); the same chunks come out,
+        each with its issues in self.issues.pending."""
         phases = self.before_lookup
         if self.concat.rules or self.unmapped_filter.filters:
             entries = reader.entries()
         else:  # nothing needs the rows by column name: the reader maps them (skipping a dict a row)
             entries = reader.entries(self.mapped_fields)
             phases = phases[phases.index(self.map) + 1:]
-        while True:
-            chunk = list(itertools.islice(entries, chunk_size))
-            if not chunk:
-                break
+        chunks = iter(lambda: list(itertools.islice(entries, chunk_size)), [])
+        if parallel:
+            first = next(chunks, None)
+            chunks = itertools.chain([first] if first else [], chunks)
+            # a process with other threads is not forked (see parallel.single_threaded)
+            parallel = first is not None and single_threaded()
+        if parallel:
+            # everything the phases need is settled before the worker is forked
             if self.map.pairs is None:
                 self.map.plan(self.concat.columns(reader.header))
-            for phase in phases:
-                chunk = phase.process(chunk)
-            yield chunk
+            yield from parallel_looked_up_chunks(chunks, phases, self.issues)
+        else:
+            for chunk in chunks:
+                if self.map.pairs is None:
+                    self.map.plan(self.concat.columns(reader.header))
+                for phase in phases:
+                    chunk = phase.process(chunk)
+                yield chunk
         # a header-only resource still has its columns mapped (for the column-field log)
         if self.map.pairs is None and reader.header is not None:
             self.map.plan(self.concat.columns(reader.header))
 
-    def _run(self, reader, out, resource, chunk_size):
+    def _run(self, reader, out, resource, chunk_size, parallel=False):
         facts = FactWriter(out, resource, self.config.index.specification, self.config.dataset, self.lookups,
                            self.issues, self.migrate.keep, self.combine, self.odp,
                            check_duplicates=not self.combine.fields)
         facts.header()
-        for chunk in self.looked_up_chunks(reader, chunk_size):
-            entities = {}
-            for entry in chunk:
-                if entry.row.get("entity"):
-                    entities.setdefault(entry.number, entry.row["entity"])
-            for phase in self.after_lookup:
-                chunk = phase.process(chunk)
-            facts.write_entries(chunk)
-            self.issues.flush(entities)
+        chunks = self.looked_up_chunks(reader, chunk_size, parallel)
+        try:
+            for chunk in chunks:
+                entities = {}
+                for entry in chunk:
+                    if entry.row.get("entity"):
+                        entities.setdefault(entry.number, entry.row["entity"])
+                for phase in self.after_lookup:
+                    chunk = phase.process(chunk)
+                facts.write_entries(chunk)
+                self.issues.flush(entities)
+        finally:
+            chunks.close()  # a failure ends the worker process now, not when the traceback goes
         facts.write(self.combine.finish())
         self.issues.flush()
         return facts
@@ -198,8 +228,11 @@ class Transform:
 def transform(resource_path, output_path, *, dataset, pipeline_dir, organisation_path, specification=None,
               specification_dir="specification", endpoints=(), organisations=(), entry_date="", resource=None,
               issue_dir, column_field_dir, dataset_resource_dir, converted_resource_dir, converted_dir=None,
-              cache_dir="var/cache", chunk_size=CHUNK_SIZE):
-    """Transform one resource; returns a summary dict. Conversion failures are logged, not raised."""
+              cache_dir="var/cache", chunk_size=CHUNK_SIZE, parallel_bytes=None):
+    """Transform one resource; returns a summary dict. Conversion failures are logged, not raised.
+
+    parallel_bytes: a converted CSV of at least this many bytes runs on two cores (default
+    PARALLEL_BYTES or $PLANNING_TRANSFORM_PARALLEL_BYTES; negative: never)."""
     if not os.path.isfile(resource_path):
         raise UserError("resource file not found", resource_path)
     resource = resource or os.path.basename(resource_path)
@@ -230,7 +263,9 @@ def transform(resource_path, output_path, *, dataset, pipeline_dir, organisation
                         atomic_write(output_path) as out, atomic_write(issue_path) as issue_file:
                     issues.open(issue_file)
                     reader = Reader(source, job.skips)
-                    facts = job.run(reader, out, resource, chunk_size)
+                    threshold = parallel_threshold() if parallel_bytes is None else parallel_bytes
+                    parallel = 0 <= threshold <= os.fstat(source.fileno()).st_size and cores() > 1
+                    facts = job.run(reader, out, resource, chunk_size, parallel)
                 column_fields = job.column_fields()
                 summary.update({"entity-count": len(facts.entities), "entry-count": job.prune.count,
                                 "line-count": reader.line_count, "fact-count": facts.count})
