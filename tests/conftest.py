@@ -7,6 +7,47 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # tests/local_servers.py
+
+
+PROJECT = ("Makefile", "makerules", "bin", "planning_pipeline", "specification", "example", "requirements.txt",
+           "plugins", "orchestration")
+BUNDLED_UNTIL = "2026-11-01"  # later days in collection/*/log/ are what local runs collected
+
+
+def bundled_history(collection_dir):
+    """Reduce a copied collection directory to its bundled history: no log days collected since, and no
+    log.csv/resource.csv (the index builds them)."""
+    collection_dir = pathlib.Path(collection_dir)
+    log = collection_dir / "log"
+    for day in log.iterdir() if log.exists() else ():
+        if day.name >= BUNDLED_UNTIL:
+            shutil.rmtree(day)
+    for generated in ("log.csv", "resource.csv"):
+        if (collection_dir / generated).exists():
+            (collection_dir / generated).unlink()
+
+
+def build_workspace(target, *collections):
+    """A copy of the project in target with some of its collections (their bundled history only),
+    sharing the venv, with the organisation package in place: for running the real Makefile without
+    touching the repository's own workspace."""
+    target = pathlib.Path(target)
+    target.mkdir(parents=True, exist_ok=True)
+    for name in PROJECT:
+        source = os.path.join(ROOT, name)
+        if os.path.isdir(source):
+            shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(source, target / name)
+    for collection in collections:
+        for kind in ("collection", "pipeline"):
+            shutil.copytree(os.path.join(ROOT, kind, collection), target / kind / collection)
+        bundled_history(target / "collection" / collection)
+    os.symlink(os.path.join(ROOT, ".venv"), target / ".venv")
+    (target / "dataset").mkdir()
+    shutil.copy(os.path.join(ROOT, "example", "organisation.csv"), target / "dataset" / "organisation.csv")
+    return target
 
 
 @pytest.fixture
@@ -16,12 +57,7 @@ def copy_collection(tmp_path):
     def copy(name):
         target = tmp_path / name
         shutil.copytree(os.path.join(ROOT, "collection", name), target)
-        for generated in ("log.csv", "resource.csv"):
-            if (target / generated).exists():
-                (target / generated).unlink()
-        for day in (target / "log").iterdir():
-            if day.name >= "2026-11-01":
-                shutil.rmtree(day)
+        bundled_history(target)
         return target
 
     return copy
@@ -29,63 +65,12 @@ def copy_collection(tmp_path):
 
 @pytest.fixture
 def make_workspace(tmp_path):
-    """A copy of the project with some of its collections (their bundled history only), sharing the
-    venv, with the organisation package in place: for running the real Makefile without touching
-    the repository's own workspace."""
-
-    def build(*collections):
-        for name in ("Makefile", "makerules", "bin", "planning_pipeline", "specification", "example",
-                     "requirements.txt", "plugins", "orchestration"):
-            source = os.path.join(ROOT, name)
-            (shutil.copytree if os.path.isdir(source) else shutil.copy)(source, tmp_path / name)
-        for collection in collections:
-            for kind in ("collection", "pipeline"):
-                shutil.copytree(os.path.join(ROOT, kind, collection), tmp_path / kind / collection)
-            log = tmp_path / "collection" / collection / "log"
-            for day in log.iterdir() if log.exists() else ():
-                if day.name >= "2026-11-01":
-                    shutil.rmtree(day)
-            for generated in ("log.csv", "resource.csv"):
-                path = tmp_path / "collection" / collection / generated
-                if path.exists():
-                    path.unlink()
-        os.symlink(os.path.join(ROOT, ".venv"), tmp_path / ".venv")
-        (tmp_path / "dataset").mkdir()
-        shutil.copy(os.path.join(ROOT, "example", "organisation.csv"), tmp_path / "dataset" / "organisation.csv")
-        return tmp_path
-
-    return build
+    """build_workspace in this test's tmp_path."""
+    return lambda *collections: build_workspace(tmp_path, *collections)
 
 
 @pytest.fixture(scope="session")
 def workspace_at():
-    """make_workspace into a given directory: a workspace built once for a module (tmp_path_factory),
+    """build_workspace into a given directory: a workspace built once for a module (tmp_path_factory),
     or a second fresh clone beside it."""
-
-    def build(target, *collections):
-        target = pathlib.Path(target)
-        target.mkdir(parents=True, exist_ok=True)
-        for name in ("Makefile", "makerules", "bin", "planning_pipeline", "specification", "example",
-                     "requirements.txt", "plugins", "orchestration"):
-            source = os.path.join(ROOT, name)
-            if os.path.isdir(source):
-                shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("__pycache__"))
-            else:
-                shutil.copy(source, target / name)
-        for collection in collections:
-            for kind in ("collection", "pipeline"):
-                shutil.copytree(os.path.join(ROOT, kind, collection), target / kind / collection)
-            log = target / "collection" / collection / "log"
-            for day in log.iterdir() if log.exists() else ():
-                if day.name >= "2026-11-01":
-                    shutil.rmtree(day)
-            for generated in ("log.csv", "resource.csv"):
-                path = target / "collection" / collection / generated
-                if path.exists():
-                    path.unlink()
-        os.symlink(os.path.join(ROOT, ".venv"), target / ".venv")
-        (target / "dataset").mkdir()
-        shutil.copy(os.path.join(ROOT, "example", "organisation.csv"), target / "dataset" / "organisation.csv")
-        return target
-
-    return build
+    return build_workspace

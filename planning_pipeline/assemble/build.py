@@ -43,7 +43,7 @@ def assemble(dataset, specification, output, transformed_dir, organisation_path=
         conn = _connect(tables_file, parts)
         try:
             conn.execute("BEGIN")
-            stage.check_complained(conn, complained)
+            stage.check_complained(conn, complained, len(parts))
             stage.add_by_hand(conn, by_hand)
             stage.write_lookups(conn, ends, organisations)
             conn.execute("COMMIT")

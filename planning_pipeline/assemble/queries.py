@@ -31,10 +31,12 @@ def attach_sql(scratches):
     return [f"ATTACH DATABASE {literal(path)} AS s{i};" for i, path in enumerate(scratches)]
 
 
+STAGED = {"end_date", "entity", "entry_date", "entry_number", "fact", "field", "priority", "reference_entity", "resource",
+          "start_date", "value"}  # the columns of fact_rows a table column can be copied from
+
+
 def _select_list(table):
-    staged = {"end_date", "entity", "entry_date", "entry_number", "fact", "field", "priority", "reference_entity",
-              "resource", "start_date", "value"}
-    return ", ".join(c if c in staged else "''" for c in table.columns)
+    return ", ".join(c if c in STAGED else "''" for c in table.columns)
 
 
 def fact_sql(table):
@@ -55,12 +57,13 @@ WINNER_SQL = [
 ]
 
 
-def entity_sql(builder):
-    """INSERT INTO entity ... from the winners: one row per integer entity, as EntityBuilder describes."""
-    direct = builder.direct  # field -> column
+def entity_sql(made_of):
+    """INSERT INTO entity ... from the winners: one row per integer entity, its columns made of what
+    made_of (entity.EntityColumns) says."""
+    direct = made_of.direct  # field -> column
     per_field = {column: f"max(CASE WHEN field = {literal(field)} THEN value END)" for field, column in direct.items()}
     organisation = "''" if "organisation" in direct else "max(CASE WHEN field = 'organisation' THEN value END)"
-    not_extra = sorted(set(direct) | builder.computed | {"organisation"})
+    not_extra = sorted(set(direct) | made_of.computed | {"organisation"})
     extra = (f"nullif(json_group_object(field, value) FILTER (WHERE field NOT IN ({', '.join(map(literal, not_extra))}) "
              "AND value != ''), '{}')")
     inner = ["entity AS _entity", f"{organisation} AS _organisation",
@@ -68,11 +71,11 @@ def entity_sql(builder):
              "coalesce(max(entry_date), '') AS _latest", f"{extra} AS _json"]
     inner += [f'{expression} AS "{column}"' for column, expression in per_field.items()]
     outer = []
-    for column in builder.columns:
+    for column in made_of.columns:
         if column == "entity":
             outer.append("w._entity")
         elif column in ("dataset", "typology"):
-            outer.append(literal(builder.constants[column]))
+            outer.append(literal(made_of.constants[column]))
         elif column == "json":
             outer.append("w._json")
         elif column == "organisation_entity":
@@ -80,16 +83,16 @@ def entity_sql(builder):
         elif column == "quality":
             outer.append("CASE WHEN coalesce(w._priority, 1) >= 2 THEN 'authoritative' ELSE 'some' END")
         elif column == "prefix" and column in per_field:
-            outer.append(f"CASE WHEN coalesce(w.prefix, '') = '' THEN {literal(builder.prefix or '')} ELSE w.prefix END")
+            outer.append(f"CASE WHEN coalesce(w.prefix, '') = '' THEN {literal(made_of.prefix or '')} ELSE w.prefix END")
         elif column == "entry_date" and column in per_field:
             outer.append("CASE WHEN coalesce(w.entry_date, '') = '' THEN w._latest ELSE w.entry_date END")
-        elif column in per_field and column in builder.json_columns:
+        elif column in per_field and column in made_of.json_columns:
             outer.append(f'nullif(w."{column}", \'\')')
         elif column in per_field:
             outer.append(f'coalesce(w."{column}", \'\')')
         else:
-            outer.append("NULL" if column in builder.json_columns else "''")
-    columns = ", ".join(f'"{c}"' for c in builder.columns)
+            outer.append("NULL" if column in made_of.json_columns else "''")
+    columns = ", ".join(f'"{c}"' for c in made_of.columns)
     return f"""INSERT INTO entity ({columns}) SELECT {', '.join(outer)}
         FROM (SELECT {', '.join(inner)} FROM temp.winner WHERE typeof(entity) = 'integer' GROUP BY entity) AS w
         LEFT JOIN s0.organisation o ON o.organisation = w._organisation ORDER BY w._entity;"""

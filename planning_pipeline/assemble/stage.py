@@ -73,8 +73,9 @@ def import_files(paths, scratches, cache_kib):
     """Import the transformed files into the scratch files (created here); returns (by_hand, complained):
     the files to read in Python instead, and the files the tool complained about."""
     paths = [os.path.abspath(p) for p in paths]
-    standard = [p for p in paths if _importable(p)]
-    by_hand = [p for p in paths if p not in set(standard)]
+    importable = [_importable(p) for p in paths]
+    standard = [p for p, ok in zip(paths, importable) if ok]
+    by_hand = [p for p, ok in zip(paths, importable) if not ok]
     procs = []
     try:
         for scratch, group in zip(scratches, split(standard, len(scratches))):
@@ -94,19 +95,15 @@ def import_files(paths, scratches, cache_kib):
     return by_hand, sorted(complained)
 
 
-def check_complained(conn, complained):
+def check_complained(conn, complained, parts):
     """Read again each file the tool complained about (a bad row raises its one-line error); drop the empty
-    rows its blank lines became."""
+    rows its blank lines became from the parts (attached as s0, s1, ...)."""
     for path in complained:
         for _ in facts.rows(path):
             pass
     if complained:
-        for schema in schemas(conn):
-            conn.execute(f"DELETE FROM {schema}.fact_row WHERE value IS NULL")
-
-
-def schemas(conn):
-    return [name for _, name, _ in conn.execute("PRAGMA database_list") if name.startswith("s")]
+        for i in range(parts):
+            conn.execute(f"DELETE FROM s{i}.fact_row WHERE value IS NULL")
 
 
 def add_by_hand(conn, paths):

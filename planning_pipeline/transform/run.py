@@ -30,8 +30,6 @@ from .lookup import EntityOrganisations, Lookups
 from .mapping import Concat, Filter, Map
 from .normalise import Reader, Unreadable, compile_skips
 from .organisation import Organisations
-from .parallel import cores, single_threaded
-from .parallel import looked_up_chunks as parallel_looked_up_chunks
 from .patch import Patch
 
 CHUNK_SIZE = 2000
@@ -182,15 +180,17 @@ class Transform:
             phases = phases[phases.index(self.map) + 1:]
         chunks = iter(lambda: list(itertools.islice(entries, chunk_size)), [])
         if parallel:
+            from . import parallel as two_cores  # imported only here: most resources are small
+
             first = next(chunks, None)
             chunks = itertools.chain([first] if first else [], chunks)
-            # a process with other threads is not forked (see parallel.single_threaded)
-            parallel = first is not None and single_threaded()
+            # one core, or a process with other threads (see parallel.single_threaded): serially
+            parallel = first is not None and two_cores.cores() > 1 and two_cores.single_threaded()
         if parallel:
             # everything the phases need is settled before the worker is forked
             if self.map.pairs is None:
                 self.map.plan(self.concat.columns(reader.header))
-            yield from parallel_looked_up_chunks(chunks, phases, self.issues)
+            yield from two_cores.looked_up_chunks(chunks, phases, self.issues)
         else:
             for chunk in chunks:
                 if self.map.pairs is None:
@@ -264,7 +264,7 @@ def transform(resource_path, output_path, *, dataset, pipeline_dir, organisation
                     issues.open(issue_file)
                     reader = Reader(source, job.skips)
                     threshold = parallel_threshold() if parallel_bytes is None else parallel_bytes
-                    parallel = 0 <= threshold <= os.fstat(source.fileno()).st_size and cores() > 1
+                    parallel = 0 <= threshold <= os.fstat(source.fileno()).st_size
                     facts = job.run(reader, out, resource, chunk_size, parallel)
                 column_fields = job.column_fields()
                 summary.update({"entity-count": len(facts.entities), "entry-count": job.prune.count,

@@ -3,12 +3,10 @@ services the load stage talks to (PostgreSQL + PostGIS, datasette, an S3 server)
 """
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
 import time
-import urllib.request
 import uuid
 
 import pytest
@@ -166,37 +164,6 @@ def example_copy(example_workspace, tmp_path):
     target = tmp_path / "example"
     shutil.copytree(example_workspace, target, symlinks=True)
     return target
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_http(url, process, timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode}: {url}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except urllib.error.HTTPError:
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"server did not answer: {url}")
-
-
-def stop(process):
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 # --- PostgreSQL ---------------------------------------------------------------------------------

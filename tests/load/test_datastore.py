@@ -9,7 +9,8 @@ import time
 
 import pytest
 
-from loadkit import ROOT, VENV_BIN, free_port, run_bin, run_make, stop, wait_for_http
+from loadkit import ROOT, VENV_BIN, run_bin, run_make
+from local_servers import moto_server
 
 COLLECTION = "conservation-area"
 DATASETS = ("conservation-area", "conservation-area-document")
@@ -49,16 +50,9 @@ CONFIG = "collection/conservation-area/endpoint.csv"
 
 @pytest.fixture(scope="module")
 def s3():
-    port = free_port()
-    env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1")
-    process = subprocess.Popen([os.path.join(VENV_BIN, "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_http(url + "/moto-api/", process)
-        yield {"url": url, "env": {k: env[k] for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")}}
-    finally:
-        stop(process)
+    env = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+    with moto_server(env) as url:
+        yield {"url": url, "env": env}
 
 
 def aws(s3, *args):

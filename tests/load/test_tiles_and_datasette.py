@@ -11,7 +11,8 @@ import mapbox_vector_tile
 import pytest
 
 
-from loadkit import free_port, popen_bin, run_bin, stop, wait_for_http, write_dataset
+from loadkit import popen_bin, run_bin, write_dataset
+from local_servers import free_port, stop, wait_for_http
 
 
 def tile_for(lon, lat, z):

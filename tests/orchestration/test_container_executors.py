@@ -21,16 +21,13 @@ environment variables, retries and timeouts.
 """
 import json
 import os
-import socket
 import subprocess
-import sys
 import textwrap
-import time
-import urllib.error
 import urllib.request
 
 import pytest
 
+from local_servers import moto_server
 from orchestration.generate import generate
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -240,39 +237,13 @@ def test_the_configuration_refuses_container_settings_that_could_not_run(tmp_pat
 # --- ECS against moto's emulator ------------------------------------------------------------------------------
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_moto(url, process, timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"moto_server exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(url + "/moto-api/", timeout=2):
-                return
-        except urllib.error.HTTPError:
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"moto_server did not answer at {url}")
-
-
 @pytest.fixture
 def moto_ecs(tmp_path):
     """moto_server on loopback with an ECS cluster, a FARGATE task definition and a VPC subnet for it."""
     import boto3
 
-    port = free_port()
     credentials = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION}
-    process = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, **credentials})
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_moto(url, process)
+    with moto_server(credentials) as url:
         session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
         ec2, ecs = session.client("ec2", endpoint_url=url), session.client("ecs", endpoint_url=url)
         vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
@@ -290,13 +261,6 @@ def moto_ecs(tmp_path):
                       "extra": {"region_name": REGION, "endpoint_url": url}}
         yield {"url": url, "ecs": ecs, "subnet": subnet, "group": group, "definition": definition,
                "env": {"AIRFLOW_CONN_AWS_DEFAULT": json.dumps(connection)}}
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def moto_tasks(moto):
