@@ -4,13 +4,12 @@ Most files are imported by the sqlite3 tool (stage.py). A file with an older or 
 the tool complained about, is read here instead, with each row checked.
 """
 import csv
-import hashlib
 import os
 
 from ..errors import UserError
+from ..transform.facts import FACT_FIELDS, fact_hash
 
-FACT_HEADER = ["end-date", "entity", "entry-date", "entry-number", "fact", "field", "priority",
-               "reference-entity", "resource", "start-date", "value"]
+FACT_HEADER = FACT_FIELDS  # what transform writes
 CURRENT = "2999-12-31"
 
 
@@ -66,7 +65,7 @@ def rows(path):
             row = row + [""] * (len(header) - len(row))
             out = [row[i] if i is not None else "" for i in position]
             if not out[4]:
-                out[4] = hashlib.sha256(f"{out[1]}:{out[5]}:{out[10]}".encode()).hexdigest()
+                out[4] = fact_hash(out[1], out[5], out[10])
             if not out[8]:
                 out[8] = resource
             yield out

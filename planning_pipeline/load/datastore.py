@@ -55,7 +55,6 @@ repository files are those above plus every collection's configuration and pipel
 after the collections (`make restore` does), whose outputs it was built from.
 """
 import fnmatch
-import hashlib
 import json
 import os
 import shutil
@@ -65,6 +64,7 @@ import tempfile
 import time
 
 from ..errors import UserError
+from ..files import sha256_file
 
 OWN = "datastore/"
 MANIFEST = OWN + "manifest.json"
@@ -248,14 +248,6 @@ def _parallel(calls):
             future.result()
 
 
-def _sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def repository_files(root, collection):
     """The repository files the graph reads: what the saved state was built from (the digital-land
     builder's: every collection's)."""
@@ -290,7 +282,7 @@ def save(collection, bucket, datasets, root=".", endpoint_url=None, log=print):
                 files[path] = _mtime(root, path)
                 _link(staging, _key(mapping, path), os.path.abspath(os.path.join(root, path)))
                 roots.add(mapping.root)
-        repository = {path: [_sha256(os.path.join(root, path)), _mtime(root, path)] for path in repository_files(root, collection)}
+        repository = {path: [sha256_file(os.path.join(root, path)), _mtime(root, path)] for path in repository_files(root, collection)}
         _write_json(os.path.join(staging, prefix + MANIFEST), {"files": files, "repository": repository})
         roots.add(prefix)
         _parallel([call for r in sorted(roots) for call in _upload_calls(aws, staging, bucket, r, r == prefix)])
@@ -442,7 +434,7 @@ def date_repository(root, paths, saved, skew=0):
     for path in paths:
         current = _mtime(root, path)
         entry = saved.get(path)
-        if entry and entry[0] == _sha256(os.path.join(root, path)):
+        if entry and entry[0] == sha256_file(os.path.join(root, path)):
             mtime = min(current, entry[1] - skew)
         else:
             changed.append(path)

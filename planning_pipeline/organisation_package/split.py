@@ -14,6 +14,7 @@ import collections
 import hashlib
 import os
 
+from ..collection import endpoint_hash
 from ..csvio import read_csv, write_csv
 from ..errors import UserError
 from . import COLLECTION, PREFIX_DATASET
@@ -55,10 +56,6 @@ EMPTY_PIPELINE_FILES = {
 
 def endpoint_url(example_dir, dataset):
     return f"file:{example_dir.rstrip('/')}/{dataset}.csv"
-
-
-def endpoint_hash(url):
-    return hashlib.sha256(url.encode("utf-8")).hexdigest()
 
 
 def source_hash(collection, organisation, endpoint):
