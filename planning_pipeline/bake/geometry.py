@@ -76,3 +76,71 @@ def geojson(geometry):
     if kind == "GeometryCollection":
         return {"type": kind, "geometries": [g for g in (geojson(part) for part in geometry.geoms) if g]}
     return {"type": kind, "coordinates": _coordinates(geometry, kind)}
+
+
+# WKT the pipeline writes (2D, 1-6 decimal places, at most 9 integer digits: within float precision) turns into
+# GeoJSON as text: its numbers, less trailing zeros, are what Python's float repr writes for them
+_NUMBER = r"-?(?:0|[1-9]\d{0,8})\.\d{1,6}"
+_PAIR = _NUMBER + " " + _NUMBER
+_RING = r"\(" + _PAIR + r"(?:, ?" + _PAIR + r")*\)"
+_POLYGON = r"\(" + _RING + r"(?:, ?" + _RING + r")*\)"
+_TEXT_KINDS = {  # shapely type id: (GeoJSON type, pattern whose group 1 is the coordinates)
+    0: ("Point", r"POINT ?(\(" + _PAIR + r"\))"),
+    3: ("Polygon", r"POLYGON ?(" + _POLYGON + ")"),
+    6: ("MultiPolygon", r"MULTIPOLYGON ?(\(" + _POLYGON + r"(?:, ?" + _POLYGON + r")*\))"),
+}
+_RING_OPEN, _RING_CLOSE = r"\((?=[-\d])", r"(?<=\d)\)"
+
+
+def geojson_texts(shape_wkts, point_wkts):
+    """The GeoJSON geometry of each row as JSON text: its shape, else its point ("null" when neither is usable),
+    exactly as json.dumps(geojson(...)) writes it after rfc7946(). Rings already in RFC 7946 order written
+    with up to 6 decimal places (as the pipeline writes them) are rewritten as text, a batch at a time; the rest
+    go through shapely."""
+    import json
+    import re
+
+    import numpy
+    import shapely
+
+    shapes, points = parse(shape_wkts), parse(point_wkts)
+    use_shape = ~shapely.is_missing(shapes)
+    chosen = numpy.where(use_shape, shapes, points)
+    wkts = [s if use else p for s, p, use in zip(shape_wkts, point_wkts, use_shape.tolist())]
+    oriented = rfc7946(chosen)
+    types = shapely.get_type_id(chosen)
+    out = [None] * len(wkts)
+    for type_id, (kind, pattern) in _TEXT_KINDS.items():
+        at = numpy.flatnonzero((types == type_id) & ~shapely.is_empty(chosen))
+        at = at[shapely.equals_exact(chosen[at], oriented[at], tolerance=0)]  # not reoriented
+        pattern = re.compile(pattern)
+        rows, bodies = [], []
+        for i in at.tolist():
+            match = pattern.fullmatch(wkts[i])
+            if match and "0.0000" not in wkts[i]:  # below 1e-4 Python writes an exponent (1e-05)
+                rows.append(i)
+                bodies.append(match.group(1))
+        if rows:
+            prefix = '{"type":"' + kind + '","coordinates":'
+            for i, text in zip(rows, _coordinates_text("\n".join(bodies), kind == "Point").split("\n")):
+                out[i] = prefix + text + "}"
+    absent = shapely.is_missing(chosen) | shapely.is_empty(chosen)
+    rest = [i for i, (text, none) in enumerate(zip(out, absent.tolist())) if text is None and not none]
+    for i, geometry in zip(rest, geojson_all(oriented[rest])):
+        out[i] = json.dumps(geometry, separators=(",", ":"))
+    return [text or "null" for text in out]
+
+
+def _coordinates_text(wkt, point):
+    """WKT coordinates ("(x y,x y)" nested, many separated by newlines) as GeoJSON coordinates text."""
+    import re
+
+    text = wkt.replace(", ", ",")
+    for _ in range(6):  # trailing zeros: every number has a decimal point and at most 6 places
+        text = text.replace("0 ", " ").replace("0,", ",").replace("0)", ")")
+    text = text.replace(". ", ".0 ").replace(".,", ".0,").replace(".)", ".0)")
+    if point:
+        return text.replace(" ", ",").replace("(", "[").replace(")", "]")
+    text = text.replace("),(", ")|(").replace(",", "],[").replace(" ", ",")  # | keeps ring separators apart
+    text = re.sub(_RING_CLOSE, "]]", re.sub(_RING_OPEN, "[[", text))
+    return text.replace("(", "[").replace(")", "]").replace("|", ",")

@@ -65,23 +65,30 @@ class ParquetOut:
 
     def add(self, rows, wkb):
         """rows: flattened string rows; wkb: {column index: [WKB bytes or None per row]}."""
-        for i, kind in enumerate(self.kinds):
+        for i, (kind, values) in enumerate(zip(self.kinds, zip(*rows))):
             column = self.buffer[i]
             if kind == "geometry":
                 column.extend(wkb[i])
             elif kind == "integer":
-                column.extend(_integer(r[i]) for r in rows)
+                column.extend(map(_integer, values))
             elif kind == "decimal":
-                column.extend(_decimal(r[i]) for r in rows)
+                column.extend(map(_decimal, values))
             else:
-                column.extend(r[i] if r[i] != "" else None for r in rows)
+                column.extend(values)
         self.count += len(rows)
         if self.count >= ROW_GROUP:
             self.flush()
 
     def flush(self):
         if self.count:
-            arrays = [self.pa.array(c, type=f.type) for c, f in zip(self.buffer, self.schema)]
+            import pyarrow.compute as pc
+
+            arrays = []
+            for kind, values, field in zip(self.kinds, self.buffer, self.schema):
+                array = self.pa.array(values, type=field.type)
+                if kind == "string":  # blanks are nulls
+                    array = pc.if_else(pc.equal(array, ""), self.pa.scalar(None, field.type), array)
+                arrays.append(array)
             self.writer.write_table(self.pa.Table.from_arrays(arrays, schema=self.schema))
             self.buffer = [[] for _ in self.header]
             self.count = 0
@@ -180,12 +187,15 @@ def _bake(dataset, specification, sqlite_path, output_dir, kinds, child=None):
         if not typology:
             typology = (conn.execute("SELECT typology FROM entity LIMIT 1").fetchone() or [""])[0] if "typology" in columns else ""
         header = cols.flattened_header(columns, specification, dataset, cols.json_keys(conn))
-        flattener = cols.Flattener(columns, header)
+        flat = cols.FlatSQL.for_table(conn, columns, header)
         paths = outputs(dataset, output_dir, typology == "geography")
         with contextlib.ExitStack() as stack:
             files = {k: stack.enter_context(atomic_write(p, "wb" if k == "parquet" else "w"))
                      for k, p in paths.items() if k in kinds}
-            _write(conn, columns, header, flattener, files, specification)
+            if files.keys() & {"csv", "flattened", "parquet"}:
+                _write_tables(conn, flat, files, specification)
+            if files.keys() & {"json", "geojson"}:
+                _write_documents(conn, flat, files)
             if child is not None:
                 _join(child)
         return paths
@@ -193,10 +203,12 @@ def _bake(dataset, specification, sqlite_path, output_dir, kinds, child=None):
         conn.close()
 
 
-def _write(conn, columns, header, flattener, files, specification):
-    """One pass over the entity table writing each open file of files ({kind: file})."""
+def _write_tables(conn, flat, files, specification):
+    """One pass over the entity table writing the entity CSV, the flattened CSV and the GeoParquet file (those
+    of them in files, {kind: file})."""
     import shapely
 
+    columns, header = flat.columns, flat.header
     entity_csv = flat_csv = parquet = None
     if "csv" in files:
         entity_csv = csv.writer(files["csv"], lineterminator="\n")
@@ -206,16 +218,6 @@ def _write(conn, columns, header, flattener, files, specification):
         flat_csv.writerow(header)
     if "parquet" in files:
         parquet = ParquetOut(files["parquet"], header, specification)
-    json_file, geojson = files.get("json"), files.get("geojson")
-    if json_file is not None:
-        json_file.write('{"entities":[')
-    if geojson is not None:
-        geojson.write('{"type":"FeatureCollection","features":[')
-    at = {h: i for i, h in enumerate(header)}
-    shape_at, point_at = at.get("geometry"), at.get("point")
-    property_columns = [(i, h) for i, h in enumerate(header) if h != "geometry"]
-    separator = ""
-
     cursor = conn.execute("SELECT * FROM entity ORDER BY entity")
     while True:
         batch = cursor.fetchmany(BATCH)
@@ -223,28 +225,76 @@ def _write(conn, columns, header, flattener, files, specification):
             break
         if entity_csv is not None:
             entity_csv.writerows(batch)
-        if flat_csv is None and parquet is None and json_file is None and geojson is None:
-            continue
-        flat = [flattener.row(e) for e in batch]
+        rows = [flat.row(r) for r in batch]  # in Python: here sqlite's json functions cost more than they save
         if flat_csv is not None:
-            flat_csv.writerows(flat)
+            flat_csv.writerows(rows)
         if parquet is not None:
-            parquet.add(flat, {i: list(shapely.to_wkb(geo.parse([r[i] for r in flat])))
+            parquet.add(rows, {i: list(shapely.to_wkb(geo.parse([r[i] for r in rows])))
                                for i, kind in enumerate(parquet.kinds) if kind == "geometry"})
+    if parquet is not None:
+        parquet.close()
+
+
+def _write_documents(conn, flat, files):
+    """One pass over the entity table writing the JSON and GeoJSON files (those of them in files). sqlite writes
+    each entity's JSON object in two halves, the fields before and after `geometry`, which make both the
+    JSON entity and the GeoJSON feature's properties; geometry.geojson_texts writes the feature geometries."""
+    json_file, geojson = files.get("json"), files.get("geojson")
+    if json_file is not None:
+        json_file.write('{"entities":[')
+    if geojson is not None:
+        geojson.write('{"type":"FeatureCollection","features":[')
+    separator = ""
+    for batch in _documents(conn, flat):
         if json_file is not None:
-            json_file.write(separator + "\n" + ",\n".join(_dumps(dict(zip(header, r))) for r in flat))
+            json_file.write(separator + "\n" + ",\n".join(entity for entity, _, _, _ in batch))
         if geojson is not None:
-            none = [None] * len(flat)
-            shapes = geo.parse([r[shape_at] for r in flat]) if shape_at is not None else none
-            points = geo.parse([r[point_at] for r in flat]) if point_at is not None else none
-            chosen = geo.geojson_all(geo.rfc7946([s if s is not None else p for s, p in zip(shapes, points)]))
-            features = (_dumps({"type": "Feature", "geometry": g,
-                                "properties": {h: r[i] for i, h in property_columns}}) for r, g in zip(flat, chosen))
-            geojson.write(separator + "\n" + ",\n".join(features))
+            shapes = geo.geojson_texts([shape for _, _, shape, _ in batch], [point for _, _, _, point in batch])
+            geojson.write(separator + "\n" + ",\n".join(
+                '{"type":"Feature","geometry":' + g + ',"properties":' + properties + "}"
+                for (_, properties, _, _), g in zip(batch, shapes)))
         separator = ","
     if json_file is not None:
         json_file.write("\n]}\n")
     if geojson is not None:
         geojson.write("\n]}\n")
-    if parquet is not None:
-        parquet.close()
+
+
+def _documents(conn, flat):
+    """Batches of (entity JSON, properties JSON, geometry WKT, point WKT) in entity order: the properties are
+    the entity's fields but geometry."""
+    header = flat.header
+    g = header.index("geometry") if "geometry" in header else None
+    p = header.index("point") if "point" in header else None
+    if not flat.usable or not flat.has_rowid:
+        for batch in iter(conn.execute("SELECT * FROM entity ORDER BY entity").fetchmany, []):
+            yield [_document(flat.row(r), header, g, p) for r in batch]
+        return
+    before, after = (header[:g], header[g + 1:]) if g is not None else (header, [])
+    select = [flat.json_object(before), flat.json_object(after),
+              f"json_quote({flat.expression('geometry')})" if g is not None else "NULL",
+              flat.expression("geometry") if g is not None else "NULL",
+              flat.expression("point") if p is not None else "NULL", f"({flat.python})", "rowid"]
+    cursor = conn.execute(f"SELECT {', '.join(select)} FROM entity ORDER BY entity")
+    for batch in iter(lambda: cursor.fetchmany(BATCH), []):
+        out = []
+        for first, last, quoted, shape, point, python, rowid in batch:
+            if python:
+                entity = conn.execute("SELECT * FROM entity WHERE rowid = ?", (rowid,)).fetchone()
+                out.append(_document(flat.row(entity), header, g, p))
+                continue
+            middle = '"geometry":' + quoted if quoted is not None else ""
+            out.append((_join_objects(first, middle, last), _join_objects(first, "", last), shape, point))
+        yield out
+
+
+def _document(row, header, g, p):
+    entity = dict(zip(header, row))
+    properties = {h: v for h, v in entity.items() if h != "geometry"}
+    return (_dumps(entity), _dumps(properties), row[g] if g is not None else None, row[p] if p is not None else None)
+
+
+def _join_objects(first, member, last):
+    """The JSON object with the members of first, then member (a "key":value text, or none), then those of last."""
+    parts = [text for text in (first[1:-1], member, last[1:-1]) if text]
+    return "{" + ",".join(parts) + "}"

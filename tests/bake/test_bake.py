@@ -155,10 +155,10 @@ def test_a_failure_in_the_second_process_publishes_none_of_the_first_processes_f
     from planning_pipeline.bake import geometry as geo
     from planning_pipeline.errors import UserError
 
-    def broken(geometries):
+    def broken(shapes, points):
         raise UserError("a geometry the GeoJSON writer cannot take")
 
-    monkeypatch.setattr(geo, "geojson_all", broken)  # only the second process writes GeoJSON
+    monkeypatch.setattr(geo, "geojson_texts", broken)  # only the second process writes GeoJSON
     path, out, paths = baked
     with pytest.raises(UserError, match="cannot take"):
         bake(DATASET, Specification(SPECIFICATION), path, str(tmp_path))
