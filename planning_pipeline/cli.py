@@ -14,6 +14,15 @@ def parser(description, **kwargs):
     return argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter, **kwargs)
 
 
+def exit_at_once(status=0):
+    """Exit without tearing the interpreter down. For a script left holding many objects (lookups,
+    memos), freeing them one by one takes longer than the system takes to reclaim the process (about
+    40 ms of a 1.2 s transform). Only once every output file is closed and every child process joined."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
+
+
 def run(main, argv=None):
     """Call main(argv); turn user errors into one-line messages and an exit status of 2."""
     prog = os.path.basename(sys.argv[0])

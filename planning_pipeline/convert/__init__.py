@@ -54,7 +54,8 @@ def convert(resource_path, output_path, limits=None):
         source = identify(resource_path, limits)
         result.update(mime_type=source.mime_type, internal_path=source.internal_path,
                       internal_mime_type=source.internal_mime_type)
-        result["line_count"] = _write(source.rows(), output_path)
+        count = source.verbatim(output_path) if source.verbatim else None
+        result["line_count"] = count if count is not None else _write(source.rows(), output_path)
         result["status"] = "success"
     except ConversionError as error:
         result["exception"] = str(error)

@@ -1,7 +1,7 @@
 """From a resource path to (what it is, a generator of its rows): the dispatch over formats."""
 import os
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Optional
 
 from . import archive, detect, encoding, excel, json_rows, spatial, sqlite, text
 from .errors import ConversionError
@@ -26,6 +26,9 @@ class Source:
     internal_path: str = ""
     internal_mime_type: str = ""
     rows: Callable[[], Iterator[list]] = field(default=None, repr=False)
+    # verbatim(output_path) -> record count, or None: writes the file as it is when that is exactly
+    # what converting its rows would write (plain UTF-8 CSV files; text.write_verbatim)
+    verbatim: Optional[Callable[[str], Optional[int]]] = field(default=None, repr=False)
 
 
 def _read_head(opener, size=HEAD_BYTES):
@@ -56,7 +59,7 @@ def identify(path, limits=None):
         return _zip_source(path, limits)
     if kind in detect.UNSUPPORTED:
         raise ConversionError(f"unsupported format: {detect.UNSUPPORTED[kind]}")
-    return _text_source(head, lambda: open(path, "rb"), path)
+    return _text_source(head, lambda: open(path, "rb"), path, copyable=True)
 
 
 def _is_zip_with_prefix(path, head):
@@ -110,9 +113,10 @@ def _zip_source(path, limits):
     return source
 
 
-def _text_source(head, opener, gdal_path):
+def _text_source(head, opener, gdal_path, copyable=False):
     """Text: HTML is refused, XML goes to GDAL, JSON to the streaming reader or GDAL, the rest is CSV.
-    gdal_path is where GDAL can read the same bytes (the file, or a /vsizip/ path)."""
+    gdal_path is where GDAL can read the same bytes (the file, or a /vsizip/ path); copyable: opener
+    can be called after this returns (a plain file), so a CSV may be copied as it is."""
     found = encoding.detect(head)
     sample = head[found.bom_length:].decode(found.codec, errors="replace").replace("\x00", "")
     if detect.looks_binary(sample):
@@ -127,12 +131,20 @@ def _text_source(head, opener, gdal_path):
         return Source("application/json", rows=lambda: _json_rows(gdal_path, found, opener))
     if not sample.strip():
         raise ConversionError("no data: the file holds only blank space")
-    return Source(f"text/csv;charset={charset}", rows=lambda: _csv_rows(found, opener))
+    source = Source(f"text/csv;charset={charset}", rows=lambda: _csv_rows(found, opener))
+    if copyable and found.codec == "utf-8" and not found.bom_length:
+        source.verbatim = lambda output_path: _csv_verbatim(opener, output_path)
+    return source
 
 
 def _csv_rows(found, opener):
     with opener() as raw:
         yield from text.rows(raw, found)
+
+
+def _csv_verbatim(opener, output_path):
+    with opener() as raw:
+        return text.write_verbatim(raw, output_path)
 
 
 def _json_rows(path, found, opener):

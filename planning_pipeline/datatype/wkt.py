@@ -61,9 +61,9 @@ def _words(values, tail=0, tail2=0):
 
 
 def _text(rows):
-    """(n, k) uint64 words -> their bytes without the 0 padding, as one str."""
-    raw = rows.view(np.uint8)
-    return raw[raw != 0].tobytes().decode("ascii")
+    """(n, k) uint64 words -> their bytes without the 0 padding, as one str (bytes.translate drops
+    the padding a few times faster than a boolean mask)."""
+    return rows.tobytes().translate(None, b"\0").decode("ascii")
 
 
 def format_numbers(values):

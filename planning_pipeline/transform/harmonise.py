@@ -118,6 +118,13 @@ class Harmonise:
         self.plans[field] = plan
         return plan
 
+    def modules(self, fields):
+        """The modules that normalising these fields imports, slowest first (see parallel.preload): the
+        geometry module and what it uses for a point, multipolygon or GeoX/GeoY value."""
+        if "GeoX" in fields or any(self.plan(field).batch for field in fields):
+            return ["numpy", "shapely", self.datatype.__name__ + ".geometry", "convertbng.cutil"]
+        return []
+
     def _category(self, plan, value, entry):
         parts = value.split(";") if plan.multiple else [value]
         out, bad = [], []

@@ -72,17 +72,10 @@ def _convert(resource_path, csv_path):
     return result
 
 
-def convert_resource(resource_path, converted_dir=None):
-    """(conversion result, converted CSV path, temporary directory to remove or None).
-
-    With converted_dir the CSV is kept as converted_dir/<file>.csv (with the conversion result in
-    <file>.json) and reused while it is newer than the resource.
-    """
+def cached_conversion(resource_path, converted_dir):
+    """(result, path) of the resource's conversion kept in converted_dir while it is newer than the
+    resource, or None."""
     name = os.path.basename(resource_path)
-    if not converted_dir:
-        tmp = tempfile.mkdtemp(prefix="transform-")
-        path = os.path.join(tmp, name + ".csv")
-        return _convert(resource_path, path), path, tmp
     path = os.path.join(converted_dir, name + ".csv")
     meta = os.path.join(converted_dir, name + ".json")
     try:
@@ -91,9 +84,29 @@ def convert_resource(resource_path, converted_dir=None):
             with open(meta, encoding="utf-8") as f:
                 result = json.load(f)
             if result.get("status") == "success":
-                return result, path, None
+                return result, path
     except (OSError, ValueError):
         pass
+    return None
+
+
+def convert_resource(resource_path, converted_dir=None, tmp=None):
+    """(conversion result, converted CSV path, temporary directory to remove or None).
+
+    Without converted_dir the CSV is written in tmp (a new temporary directory if None). With
+    converted_dir it is kept as converted_dir/<file>.csv (with the conversion result in <file>.json)
+    and reused while it is newer than the resource.
+    """
+    name = os.path.basename(resource_path)
+    if not converted_dir:
+        tmp = tmp or tempfile.mkdtemp(prefix="transform-")
+        path = os.path.join(tmp, name + ".csv")
+        return _convert(resource_path, path), path, tmp
+    cached = cached_conversion(resource_path, converted_dir)
+    if cached:
+        return cached[0], cached[1], None
+    path = os.path.join(converted_dir, name + ".csv")
+    meta = os.path.join(converted_dir, name + ".json")
     os.makedirs(converted_dir, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix="." + name + ".", dir=converted_dir)
     try:
@@ -107,6 +120,36 @@ def convert_resource(resource_path, converted_dir=None):
     return result, path, None
 
 
+def start_conversion(resource_path, converted_dir, threshold):
+    """The resource's conversion started in a forked process, to run while this one loads the
+    configuration: (parallel.Forked, whose result() is convert_resource's, the temporary directory it
+    writes in), or (None, None) where that is not worth it: a resource smaller than threshold (or a
+    negative threshold), a conversion already kept in converted_dir, one core."""
+    if threshold < 0 or os.path.getsize(resource_path) < threshold:
+        return None, None
+    if converted_dir and cached_conversion(resource_path, converted_dir):
+        return None, None
+    from . import parallel as two_cores
+
+    if two_cores.cores() < 2 or not two_cores.single_threaded():
+        return None, None
+    tmp = None if converted_dir else tempfile.mkdtemp(prefix="transform-")
+    return two_cores.Forked(convert_resource, resource_path, converted_dir, tmp), tmp
+
+
+def finish_conversion(background, resource_path, converted_dir, tmp):
+    """convert_resource's result, from the forked process if there is one (converting here instead if
+    it failed: the same outcome, an error included)."""
+    if background is not None:
+        from .parallel import WorkerError
+
+        try:
+            return background.result()
+        except WorkerError:
+            pass
+    return convert_resource(resource_path, converted_dir, tmp)
+
+
 # --- the transform --------------------------------------------------------------------------------
 class Transform:
     """The phases of one resource, built once from its configuration."""
@@ -118,6 +161,7 @@ class Transform:
         self.issues = issues
         migrations = config.migrations()
         fieldnames = list(dict.fromkeys(spec.schema_fields(dataset) + list(migrations) + list(ENTITY_KEY_FIELDS)))
+        self.fieldnames = fieldnames
         self.skips = compile_skips(config.skip_patterns())
         self.concat = Concat(config.concatenations())
         self.map = Map(config.columns(), fieldnames)
@@ -127,13 +171,14 @@ class Transform:
         self.combine = Combine(config.combine_fields(), issues)
         categories = load_category_values(spec, fieldnames, cache_dir)
         self.unmapped_filter = Filter(config.filters(mapped=False))
+        self.harmonise = Harmonise(spec, dataset, issues, categories)
         self.before_lookup = [
             self.concat,
             self.unmapped_filter,
             self.map,
             Filter(config.filters(mapped=True)),
             Patch(config.patches(), issues),
-            Harmonise(spec, dataset, issues, categories),
+            self.harmonise,
             Default(config.default_fields(), config.default_values(), issues, config.organisations, entry_date),
             self.migrate,
             OrganisationPhase(organisations, issues),
@@ -178,19 +223,20 @@ class Transform:
         else:  # nothing needs the rows by column name: the reader maps them (skipping a dict a row)
             entries = reader.entries(self.mapped_fields)
             phases = phases[phases.index(self.map) + 1:]
-        chunks = iter(lambda: list(itertools.islice(entries, chunk_size)), [])
         if parallel:
             from . import parallel as two_cores  # imported only here: most resources are small
 
-            first = next(chunks, None)
-            chunks = itertools.chain([first] if first else [], chunks)
+            first = next(entries, None)  # (the header is read, and the mapping planned)
+            entries = itertools.chain([first] if first is not None else [], entries)
             # one core, or a process with other threads (see parallel.single_threaded): serially
             parallel = first is not None and two_cores.cores() > 1 and two_cores.single_threaded()
+        chunks = iter(lambda: list(itertools.islice(entries, chunk_size)), [])
         if parallel:
             # everything the phases need is settled before the worker is forked
             if self.map.pairs is None:
                 self.map.plan(self.concat.columns(reader.header))
-            yield from two_cores.looked_up_chunks(chunks, phases, self.issues)
+            yield from two_cores.looked_up_chunks(chunks, phases, self.issues,
+                                                  self.harmonise.modules(self.fieldnames))
         else:
             for chunk in chunks:
                 if self.map.pairs is None:
@@ -236,21 +282,37 @@ def transform(resource_path, output_path, *, dataset, pipeline_dir, organisation
     if not os.path.isfile(resource_path):
         raise UserError("resource file not found", resource_path)
     resource = resource or os.path.basename(resource_path)
-    spec = specification or Specification(specification_dir)
-    if dataset not in spec.dataset:
-        raise UserError(f"dataset {dataset!r} is not in the specification", os.path.join(spec.path, "dataset.csv"))
-    if not os.path.isfile(organisation_path):
-        raise UserError("organisation file not found", organisation_path)
-    config = config_index(pipeline_dir, spec).resource_config(dataset, resource, split_list(endpoints),
-                                                              split_list(organisations))
-    issue_path = os.path.join(issue_dir, resource + ".csv")
-    issues = IssueLog(dataset, resource, {t: r.get("severity", "") for t, r in spec.issue_type.items()})
-    # every configuration error surfaces here, before any work is done
-    organisation_patches = [(p, v) for p, v, _ in config.patches().get("OrganisationURI", [])]
-    job = Transform(spec, config, Organisations(organisation_path, patches=organisation_patches), issues,
-                    entry_date, cache_dir)
+    threshold = parallel_threshold() if parallel_bytes is None else parallel_bytes
+    background, tmp = start_conversion(resource_path, converted_dir, threshold)
+    try:
+        spec = specification or Specification(specification_dir)
+        if dataset not in spec.dataset:
+            raise UserError(f"dataset {dataset!r} is not in the specification",
+                            os.path.join(spec.path, "dataset.csv"))
+        if not os.path.isfile(organisation_path):
+            raise UserError("organisation file not found", organisation_path)
+        config = config_index(pipeline_dir, spec).resource_config(dataset, resource, split_list(endpoints),
+                                                                  split_list(organisations))
+        issue_path = os.path.join(issue_dir, resource + ".csv")
+        issues = IssueLog(dataset, resource, {t: r.get("severity", "") for t, r in spec.issue_type.items()})
+        # every configuration error surfaces here, before any output is written (a conversion
+        # started in the background is stopped)
+        organisation_patches = [(p, v) for p, v, _ in config.patches().get("OrganisationURI", [])]
+        job = Transform(spec, config, Organisations(organisation_path, patches=organisation_patches), issues,
+                        entry_date, cache_dir)
+        # work needed anyway, done while a conversion in the background finishes
+        hashes = {"code-version": code_version(), "config-hash": config.digest(), "specification-hash": spec.digest}
+        if background is not None:  # a big resource: its worker, forked later, inherits these modules
+            from .parallel import preload
 
-    conversion, converted_path, tmp = convert_resource(resource_path, converted_dir)
+            preload(job.harmonise.modules(job.fieldnames), until=background.done)
+        conversion, converted_path, tmp = finish_conversion(background, resource_path, converted_dir, tmp)
+    except BaseException:
+        if background is not None:
+            background.cancel()
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+        raise
     summary = {"dataset": dataset, "resource": resource, "status": conversion["status"],
                "exception": conversion.get("exception") or "", "entity-count": 0, "entry-count": 0,
                "line-count": 0, "fact-count": 0}
@@ -263,7 +325,6 @@ def transform(resource_path, output_path, *, dataset, pipeline_dir, organisation
                         atomic_write(output_path) as out, atomic_write(issue_path) as issue_file:
                     issues.open(issue_file)
                     reader = Reader(source, job.skips)
-                    threshold = parallel_threshold() if parallel_bytes is None else parallel_bytes
                     parallel = 0 <= threshold <= os.fstat(source.fileno()).st_size
                     facts = job.run(reader, out, resource, chunk_size, parallel)
                 column_fields = job.column_fields()
@@ -288,7 +349,7 @@ def transform(resource_path, output_path, *, dataset, pipeline_dir, organisation
         "mime-type": conversion.get("mime_type") or "",
         "internal-path": conversion.get("internal_path") or "",
         "internal-mime-type": conversion.get("internal_mime_type") or "",
-        "code-version": code_version(), "config-hash": config.digest(), "specification-hash": spec.digest,
+        **hashes,
     })
     elapsed = conversion.get("elapsed")
     write_converted_resource(os.path.join(converted_resource_dir, resource + ".csv"), dataset, resource,
