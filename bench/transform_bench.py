@@ -101,7 +101,7 @@ def make_polygons(work, n, seed=2):
     return "conservation-area", path, config, n
 
 
-def run_case(work, name, dataset, path, config, rows, warm):
+def run_case(work, name, dataset, path, config, rows, warm, label=None):
     var = os.path.join(work, "var-" + name)
     args = [sys.executable, os.path.join(ROOT, "bin", "transform"), "--dataset", dataset, "--pipeline-dir", config,
             "--specification-dir", os.path.join(ROOT, "specification"),
@@ -122,7 +122,7 @@ def run_case(work, name, dataset, path, config, rows, warm):
         sys.exit(f"{name}: bin/transform failed:\n{err}")
     with open(os.path.join(var, "transformed.csv"), "rb") as f:
         facts = sum(1 for _ in f) - 1
-    label = f"{name} ({'warm: converted CSV reused' if warm else 'cold: with conversion'})"
+    label = f"{name} ({label or ('warm: converted CSV reused' if warm else 'cold: with conversion')})"
     cpu = usage.ru_utime + usage.ru_stime
     print(f"{label:44} {rows:7d} rows {elapsed:6.2f} s {rows / elapsed:7.0f} rows/s (cpu {cpu:5.2f} s) "
           f"peak RSS {usage.ru_maxrss / 1024:4.0f} MiB  {facts} facts")
@@ -146,7 +146,7 @@ def main():
         upstream = {"points": 75.0, "polygons": 27.0}
         for name, dataset, path, config, rows in cases:
             cold = run_case(work, name, dataset, path, config, rows, warm=False)
-            run_case(work, name, dataset, path, config, rows, warm=True)  # fills the cache
+            run_case(work, name, dataset, path, config, rows, warm=True, label="converting into the cache")
             warm = run_case(work, name, dataset, path, config, rows, warm=True)
             scale = rows / (100000 if name == "points" else 20000)
             print(f"    speed-up over upstream's ~{upstream[name]:.0f} s (scaled to {rows} rows): "
