@@ -9,13 +9,10 @@ The `fact` table keeps the best-ranked row of each fact hash; each (entity, fiel
 as its winner. Both use INSERT OR IGNORE over rows sorted with the best first, so sqlite's sorter does the
 ranking in C and the table's own key drops the rest.
 """
+from ..sql import literal
 from .facts import CURRENT
 
 RANK = "priority DESC, entry_date DESC, entry_number DESC, resource_end_date DESC, resource"
-
-
-def literal(text):
-    return "'" + str(text).replace("'", "''") + "'"
 
 
 def view_sql(parts):

@@ -2,6 +2,8 @@
 import json
 import sqlite3
 
+from ..sql import identifier, literal
+
 GEOMETRY_DATATYPES = {"multipolygon", "point"}
 
 
@@ -66,20 +68,19 @@ class FlatSQL:
 
     sqlite agrees with Python for the usual rows: text and integer columns, and a json column holding an object
     of text values. `python` is an SQL condition naming every other row (a real or blob column value, json that
-    is invalid to sqlite, not an object, or may have a value that is not a string):
-    `row` flattens those few in Python. `usable` is False when a json key cannot be written as a JSON path (a
-    quote or a backslash in it): then every row goes through Python.
+    is invalid to sqlite, not an object, or may have a value that is not a string): Flattener.row flattens
+    those few, read again by rowid. `usable` is False when a json key cannot be written as a JSON path (a quote
+    or a backslash in it) or the table has no rowid: then every row goes through Python.
     """
 
     def __init__(self, columns, header, invalid_json=False, has_rowid=True):
-        self.columns, self.header, self.has_rowid = columns, header, has_rowid
-        self.row = Flattener(columns, header).row
+        self.header = header
         at = {c.replace("_", "-"): c for c in columns}
         self.json = '"json"' if "json" in columns else None
-        self.usable = not (self.json and any('"' in h or "\\" in h for h in header))
+        self.usable = has_rowid and not (self.json and any('"' in h or "\\" in h for h in header))
         self.invalid_json = invalid_json  # json_extract fails on invalid json: then each use checks first
         self.expressions = [self._value(h, at.get(h)) for h in header] if self.usable else None
-        odd = [f"typeof({_quoted(c)}) IN ('real', 'blob')" for c in columns if c.replace("_", "-") in header]
+        odd = [f"typeof({identifier(c)}) IN ('real', 'blob')" for c in columns if c.replace("_", "-") in header]
         if self.json:
             j = self.json
             odd.append(f"typeof({j}) = 'blob'")
@@ -108,12 +109,12 @@ class FlatSQL:
     def _value(self, field, column):
         if field == "geojson":
             return "''"  # as upstream: the column stays, its value is not published in flattened files
-        own = f"coalesce(CAST({_quoted(column)} AS TEXT), '')" if column else "''"
+        own = f"coalesce(CAST({identifier(column)} AS TEXT), '')" if column else "''"
         if not self.json:
             return own
         j = self.json
         usable = f"typeof({j}) = 'text'" + (f" AND json_valid({j})" if self.invalid_json else "")
-        path = _literal('$."' + field + '"')
+        path = literal('$."' + field + '"')
         from_json = f"coalesce(CASE WHEN {usable} THEN json_extract({j}, {path}) END, '')"
         if not column:
             return from_json
@@ -124,12 +125,12 @@ class FlatSQL:
 
     def json_object(self, fields):
         """An SQL json_object of the flattened values of fields (a subset of the header, in its order)."""
-        return "json_object(" + ", ".join(f"{_literal(f)}, {self.expression(f)}" for f in fields) + ")"
+        return "json_object(" + ", ".join(f"{literal(f)}, {self.expression(f)}" for f in fields) + ")"
 
 
 def _occurrences(column, text):
     """SQL counting the occurrences of text in column."""
-    return f"(length({column}) - length(replace({column}, {_literal(text)}, ''))) / {len(text)}"
+    return f"(length({column}) - length(replace({column}, {literal(text)}, ''))) / {len(text)}"
 
 
 def _first_wins(pairs):
@@ -143,11 +144,3 @@ def _first_wins(pairs):
 
 
 _DECODER = json.JSONDecoder(object_pairs_hook=_first_wins)
-
-
-def _quoted(column):
-    return '"' + column.replace('"', '""') + '"'
-
-
-def _literal(text):
-    return "'" + text.replace("'", "''") + "'"

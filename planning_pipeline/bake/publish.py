@@ -187,15 +187,15 @@ def _bake(dataset, specification, sqlite_path, output_dir, kinds, child=None):
         if not typology:
             typology = (conn.execute("SELECT typology FROM entity LIMIT 1").fetchone() or [""])[0] if "typology" in columns else ""
         header = cols.flattened_header(columns, specification, dataset, cols.json_keys(conn))
-        flat = cols.FlatSQL.for_table(conn, columns, header)
+        flattener = cols.Flattener(columns, header)
         paths = outputs(dataset, output_dir, typology == "geography")
         with contextlib.ExitStack() as stack:
             files = {k: stack.enter_context(atomic_write(p, "wb" if k == "parquet" else "w"))
                      for k, p in paths.items() if k in kinds}
             if files.keys() & {"csv", "flattened", "parquet"}:
-                _write_tables(conn, flat, files, specification)
+                _write_tables(conn, columns, header, flattener, files, specification)
             if files.keys() & {"json", "geojson"}:
-                _write_documents(conn, flat, files)
+                _write_documents(conn, columns, header, flattener, files)
             if child is not None:
                 _join(child)
         return paths
@@ -203,12 +203,11 @@ def _bake(dataset, specification, sqlite_path, output_dir, kinds, child=None):
         conn.close()
 
 
-def _write_tables(conn, flat, files, specification):
+def _write_tables(conn, columns, header, flattener, files, specification):
     """One pass over the entity table writing the entity CSV, the flattened CSV and the GeoParquet file (those
     of them in files, {kind: file})."""
     import shapely
 
-    columns, header = flat.columns, flat.header
     entity_csv = flat_csv = parquet = None
     if "csv" in files:
         entity_csv = csv.writer(files["csv"], lineterminator="\n")
@@ -225,7 +224,7 @@ def _write_tables(conn, flat, files, specification):
             break
         if entity_csv is not None:
             entity_csv.writerows(batch)
-        rows = [flat.row(r) for r in batch]  # in Python: here sqlite's json functions cost more than they save
+        rows = [flattener.row(r) for r in batch]  # in Python: here sqlite's json functions cost more than they save
         if flat_csv is not None:
             flat_csv.writerows(rows)
         if parquet is not None:
@@ -235,7 +234,7 @@ def _write_tables(conn, flat, files, specification):
         parquet.close()
 
 
-def _write_documents(conn, flat, files):
+def _write_documents(conn, columns, header, flattener, files):
     """One pass over the entity table writing the JSON and GeoJSON files (those of them in files). sqlite writes
     each entity's JSON object in two halves, the fields before and after `geometry`, which make both the
     JSON entity and the GeoJSON feature's properties; geometry.geojson_texts writes the feature geometries."""
@@ -245,7 +244,7 @@ def _write_documents(conn, flat, files):
     if geojson is not None:
         geojson.write('{"type":"FeatureCollection","features":[')
     separator = ""
-    for batch in _documents(conn, flat):
+    for batch in _documents(conn, columns, header, flattener):
         if json_file is not None:
             json_file.write(separator + "\n" + ",\n".join(entity for entity, _, _, _ in batch))
         if geojson is not None:
@@ -260,15 +259,16 @@ def _write_documents(conn, flat, files):
         geojson.write("\n]}\n")
 
 
-def _documents(conn, flat):
+def _documents(conn, columns, header, flattener):
     """Batches of (entity JSON, properties JSON, geometry WKT, point WKT) in entity order: the properties are
     the entity's fields but geometry."""
-    header = flat.header
     g = header.index("geometry") if "geometry" in header else None
     p = header.index("point") if "point" in header else None
-    if not flat.usable or not flat.has_rowid:
-        for batch in iter(conn.execute("SELECT * FROM entity ORDER BY entity").fetchmany, []):
-            yield [_document(flat.row(r), header, g, p) for r in batch]
+    flat = cols.FlatSQL.for_table(conn, columns, header)
+    if not flat.usable:
+        cursor = conn.execute("SELECT * FROM entity ORDER BY entity")
+        for batch in iter(lambda: cursor.fetchmany(BATCH), []):
+            yield [_document(flattener.row(r), header, g, p) for r in batch]
         return
     before, after = (header[:g], header[g + 1:]) if g is not None else (header, [])
     select = [flat.json_object(before), flat.json_object(after),
@@ -281,7 +281,7 @@ def _documents(conn, flat):
         for first, last, quoted, shape, point, python, rowid in batch:
             if python:
                 entity = conn.execute("SELECT * FROM entity WHERE rowid = ?", (rowid,)).fetchone()
-                out.append(_document(flat.row(entity), header, g, p))
+                out.append(_document(flattener.row(entity), header, g, p))
                 continue
             middle = '"geometry":' + quoted if quoted is not None else ""
             out.append((_join_objects(first, middle, last), _join_objects(first, "", last), shape, point))

@@ -4,6 +4,7 @@ import re
 import sqlite3
 
 from ..files import temporary_path
+from ..sql import identifier as quote
 
 
 def snake(name):
@@ -12,10 +13,6 @@ def snake(name):
     if name == "default":
         return "_default"
     return name
-
-
-def quote(name):
-    return '"' + name.replace('"', '""') + '"'
 
 
 @contextlib.contextmanager

@@ -11,6 +11,7 @@ Empty strings are loaded as NULL (except in the key column). The dataset table's
 import sqlite3
 
 from ..errors import UserError
+from ..sql import identifier
 
 # table -> (key column, [(postgres column, sqlite expression, postgres type)])
 TABLES = {
@@ -49,10 +50,6 @@ TABLES = {
 DEFAULT_TABLES = list(TABLES)
 
 
-def _ident(name):
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _date(value):
     return value[:10] if value else value
 
@@ -62,12 +59,12 @@ def sqlite_rows(path, table):
     key, spec = TABLES[table]
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        available = {r[1] for r in conn.execute(f"PRAGMA table_info({_ident(table)})")}
+        available = {r[1] for r in conn.execute(f"PRAGMA table_info({identifier(table)})")}
         if not available:
             raise UserError(f"no {table} table", path)
         columns = [(pg, src, kind) for pg, src, kind in spec if src in available]
-        select = ", ".join(_ident(src) for _, src, _ in columns)
-        records = conn.execute(f"SELECT {select} FROM {_ident(table)} ORDER BY 1").fetchall()
+        select = ", ".join(identifier(src) for _, src, _ in columns)
+        records = conn.execute(f"SELECT {select} FROM {identifier(table)} ORDER BY 1").fetchall()
     finally:
         conn.close()
     rows = []
@@ -106,11 +103,11 @@ def load_reference(database_url, sqlite_path, tables=None, log=print):
             for table, (columns, rows) in prepared.items():
                 key = TABLES[table][0]
                 new = f"{table}_new"
-                cur.execute(f"DROP TABLE IF EXISTS {_ident(new)}")
+                cur.execute(f"DROP TABLE IF EXISTS {identifier(new)}")
                 cur.execute("SELECT to_regclass(%s)", (table,))
                 exists = cur.fetchone()[0] is not None
                 if exists:
-                    cur.execute(f"CREATE TABLE {_ident(new)} (LIKE {_ident(table)} INCLUDING ALL)")
+                    cur.execute(f"CREATE TABLE {identifier(new)} (LIKE {identifier(table)} INCLUDING ALL)")
                     cur.execute(
                         "SELECT column_name FROM information_schema.columns WHERE table_name = %s AND table_schema = current_schema()",
                         (new,),
@@ -119,18 +116,18 @@ def load_reference(database_url, sqlite_path, tables=None, log=print):
                     keep = [i for i, c in enumerate(columns) if c[0] in target]
                 else:
                     defs = ", ".join(
-                        f"{_ident(pg)} {kind}" + (" PRIMARY KEY" if pg == key else "") for pg, _, kind in columns
+                        f"{identifier(pg)} {kind}" + (" PRIMARY KEY" if pg == key else "") for pg, _, kind in columns
                     )
-                    cur.execute(f"CREATE TABLE {_ident(new)} ({defs})")
+                    cur.execute(f"CREATE TABLE {identifier(new)} ({defs})")
                     keep = list(range(len(columns)))
-                names = ", ".join(_ident(columns[i][0]) for i in keep)
-                with cur.copy(f"COPY {_ident(new)} ({names}) FROM STDIN") as copy:
+                names = ", ".join(identifier(columns[i][0]) for i in keep)
+                with cur.copy(f"COPY {identifier(new)} ({names}) FROM STDIN") as copy:
                     for row in rows:
                         copy.write_row([row[i] for i in keep])
                 counts[table] = len(rows)
             for table in prepared:
-                cur.execute(f"DROP TABLE IF EXISTS {_ident(table)}")
-                cur.execute(f"ALTER TABLE {_ident(table + '_new')} RENAME TO {_ident(table)}")
+                cur.execute(f"DROP TABLE IF EXISTS {identifier(table)}")
+                cur.execute(f"ALTER TABLE {identifier(table + '_new')} RENAME TO {identifier(table)}")
     conn.close()
     for table, count in counts.items():
         log(f"{table}: {count} rows")

@@ -107,6 +107,17 @@ def test_a_batch_gives_what_one_value_at_a_time_gives(datatype):
     assert sum(1 for r in batch if r) > 20  # the mix has plenty of good values
 
 
+def batch_of_pairs_checked_one_at_a_time(xs, ys):
+    """normalise_points_xy's results, each checked (value and issues) against normalise_point_xy's."""
+    sinks = [ListIssues() for _ in xs]
+    batch = normalise_points_xy(xs, ys, sinks)
+    for x, y, result, sink in zip(xs, ys, batch, sinks):
+        one = ListIssues()
+        assert normalise_point_xy(x, y, one) == result
+        assert one.issues == sink.issues
+    return batch
+
+
 def test_a_batch_of_geox_geoy_pairs_gives_what_one_pair_at_a_time_gives():
     rng = random.Random(5)
     xs, ys = [], []
@@ -116,12 +127,7 @@ def test_a_batch_of_geox_geoy_pairs_gives_what_one_pair_at_a_time_gives():
                            (rng.uniform(-300000, 100000), rng.uniform(6.5e6, 7e6)), (10, 10), (900000, 900000)])
         xs.append(rng.choice([f"{x}", f" {x:.2f} ", "", "x"]))
         ys.append(f"{y}")
-    sinks = [ListIssues() for _ in xs]
-    batch = normalise_points_xy(xs, ys, sinks)
-    for x, y, result, sink in zip(xs, ys, batch, sinks):
-        one = ListIssues()
-        assert normalise_point_xy(x, y, one) == result
-        assert one.issues == sink.issues
+    batch_of_pairs_checked_one_at_a_time(xs, ys)
 
 
 def test_a_batch_of_only_numeric_pairs_gives_what_one_pair_at_a_time_gives():
@@ -129,12 +135,7 @@ def test_a_batch_of_only_numeric_pairs_gives_what_one_pair_at_a_time_gives():
     pad = ["", " ", "\t", "\x1c", "\u3000"]  # str.strip() whitespace, some of which float() keeps
     xs = [f"{rng.choice(pad)}{rng.uniform(200000, 600000):.2f}{rng.choice(pad)}" for _ in range(200)] + ["1e999"]
     ys = [f"{rng.uniform(100000, 600000)}" for _ in range(200)] + ["200000"]
-    sinks = [ListIssues() for _ in xs]
-    batch = normalise_points_xy(xs, ys, sinks)
-    for x, y, result, sink in zip(xs, ys, batch, sinks):
-        one = ListIssues()
-        assert normalise_point_xy(x, y, one) == result
-        assert one.issues == sink.issues
+    batch = batch_of_pairs_checked_one_at_a_time(xs, ys)
     assert sum(1 for r in batch if r) > 100
 
 
