@@ -21,7 +21,37 @@ COLLECTIONS ?= $(sort $(patsubst collection/%/endpoint.csv,%,$(wildcard collecti
 COLLECTION_TARGETS := $(addprefix collection/,$(COLLECTIONS))
 STAGES := collect index plan transform dataset bake tiles publish load load-postgis
 
+# goals that need no collection's lock (they read or write no collection's files)
+UNLOCKED_GOALS := test test-setup setup clean help bench dags serve check report
+
 ifdef COLLECTION
+ifneq ($(PIPELINE_LOCKED),$(COLLECTION))
+ifneq ($(filter-out $(UNLOCKED_GOALS),$(or $(MAKECMDGOALS),collection)),)
+# ---- one collection, not yet under its lock: take it, then run the same goals under it ------
+# Two runs of one collection at once (a manual run during the nightly one) would write the same
+# files: the second waits for the first (LOCK_WAIT seconds at most), and says so. Under the lock,
+# temporaries an interrupted run left are removed first; the goals run in a make of the same level
+# (MAKELEVEL cleared: it is this run, not a step of it); then, if the gate held a dataset back, the
+# summary says which and why and the run fails, unless the run over every collection
+# (HELD_REPORT=later) reports it after the other collections.
+LOCK_GOALS := $(or $(MAKECMDGOALS),collection)
+LOCK_FILE := var/lock/$(COLLECTION).lock
+LOCK_WAIT ?= 21600
+.DEFAULT_GOAL := $(firstword $(LOCK_GOALS))
+$(firstword $(LOCK_GOALS)):
+	@mkdir -p $(dir $(LOCK_FILE)); exec 9>>$(LOCK_FILE); \
+	if ! flock -n 9; then \
+	  echo "make: collection $(COLLECTION) is being built by another run (it holds $(LOCK_FILE)): waiting for it to finish"; \
+	  flock -w $(LOCK_WAIT) 9 || { echo "make: gave up waiting $(LOCK_WAIT) s for $(LOCK_FILE)" >&2; exit 1; }; \
+	fi; \
+	if [ -x $(PYTHON) ]; then $(PYTHON) bin/clean-temporaries --collection $(COLLECTION) --datasette-dir $(or $(DATASETTE_DIR),var/datasette/) || exit 1; fi; \
+	MAKELEVEL= $(MAKE) PIPELINE_LOCKED=$(COLLECTION) $(MAKECMDGOALS) || exit $$?; \
+	if [ "$(HELD_REPORT)" != later ] && ls $(DATASET_DIR)held/*.sqlite3 >/dev/null 2>&1; then \
+	  $(PYTHON) bin/run-summary --collection $(COLLECTION) --date $(TODAY) --only-held; fi
+$(wordlist 2,$(words $(LOCK_GOALS)),$(LOCK_GOALS)): $(firstword $(LOCK_GOALS)) ;
+.PHONY: $(LOCK_GOALS)
+endif
+else
 # ---- one collection: its whole graph -------------------------------------------------------
 .DEFAULT_GOAL := collection
 include makerules/collection.mk
@@ -30,6 +60,7 @@ include makerules/dataset.mk
 ifeq ($(filter $(NO_COLLECT_GOALS),$(MAKECMDGOALS)),)
 -include $(PLAN_MK)
 endif
+include makerules/gate.mk
 include makerules/load.mk
 ifeq ($(COLLECTION),organisation)
 include makerules/organisation.mk
@@ -39,13 +70,18 @@ collection: bake publish $(if $(DATABASE_URL),load-postgis)
 # `make collection/NAME COLLECTION=NAME` too (collection/NAME is a directory: phony, or it is up to date)
 collection/$(COLLECTION): collection
 .PHONY: collection collection/$(COLLECTION)
+endif
 
 else
 # ---- every collection, in the nightly order -------------------------------------------------
 .DEFAULT_GOAL := all
 OTHER_COLLECTIONS := $(filter-out organisation,$(COLLECTIONS))
 
-all: digital-land
+# every collection and the digital-land outputs, then the run's summary, which fails the run if the
+# gate held any dataset back (after everything else was built and published)
+all: | $(VENV_READY)
+	@$(MAKE) digital-land HELD_REPORT=later
+	@$(PYTHON) bin/run-summary --date $(TODAY) --output var/run-summary.md
 
 # the organisation collection builds the organisation package every other collection reads
 $(addprefix collection/,$(OTHER_COLLECTIONS)): $(filter collection/organisation,$(COLLECTION_TARGETS))

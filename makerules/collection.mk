@@ -39,7 +39,7 @@ $(COLLECTION_DIR)log.csv $(COLLECTION_DIR)resource.csv: $(VAR_C)index.done ;
 
 # Plan: which resource feeds which dataset. The Makefile includes $(PLAN_MK) after every stage's
 # variables are set, and Make re-reads it once it is rebuilt.
-$(PLAN_MK) $(PLAN_CSV) &: $(COLLECTION_DIR)resource.csv $(OLD_RESOURCE_CSV) $(SPECIFICATION_DIR)dataset.csv | $(VENV_READY)
+$(PLAN_MK) $(PLAN_CSV) &: $(COLLECTION_DIR)resource.csv $(OLD_RESOURCE_CSV) $(SPECIFICATION_DIR)dataset.csv bin/plan planning_pipeline/collection/plan.py | $(VENV_READY)
 	@$(PYTHON) bin/plan --collection $(C) $(PLAN_MK) $(PLAN_CSV)
 
 collect: $(ENDPOINT_LOGS)

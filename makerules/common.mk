@@ -36,8 +36,8 @@ $(ORGANISATION_SNAPSHOT): example/organisation.csv
 define code-stamp
 var/code/$(1).done: $(2)
 	@mkdir -p var/code
-	@cat $$^ | sha256sum | cut -c1-64 > $$@.tmp
-	@cmp -s $$@.tmp var/code/$(1).stamp && rm $$@.tmp || mv $$@.tmp var/code/$(1).stamp
+	@tmp=$$$$(mktemp var/code/.$(1).stamp.XXXXXX.tmp) && cat $$^ | sha256sum | cut -c1-64 > $$$$tmp && \
+	  { cmp -s $$$$tmp var/code/$(1).stamp && rm $$$$tmp || mv $$$$tmp var/code/$(1).stamp; }
 	@touch $$@
 var/code/$(1).stamp: var/code/$(1).done ;
 endef

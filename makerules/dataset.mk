@@ -7,7 +7,11 @@ ASSEMBLE_DEPENDENCIES := var/code/assemble.stamp $(ORGANISATION_CSV) $(COLLECTIO
 BAKE_CODE := $(LIBRARY_CORE) bin/bake $(wildcard planning_pipeline/bake/*.py)
 EXPECTATIONS_CODE := $(LIBRARY_CORE) bin/expectations $(wildcard planning_pipeline/expectations/*.py)
 
-# $(call build-dataset,DATASET,TRANSFORMED_FILES): $@ is dataset/DATASET.sqlite3.
+# Assemble writes a candidate, var/assembled/DATASET.sqlite3 (and its issue CSV); the regression gate
+# (makerules/gate.mk) publishes it as dataset/DATASET.sqlite3 or holds it back.
+ASSEMBLED_DIR := var/assembled/
+
+# $(call build-dataset,DATASET,TRANSFORMED_FILES): $@ is var/assembled/DATASET.sqlite3.
 # Transformed files no longer in the plan (a retired resource) are removed first, logs and all.
 define build-dataset
 	@mkdir -p $(@D) $(ISSUE_DIR)$(1) $(COLUMN_FIELD_DIR)$(1) $(DATASET_RESOURCE_DIR)$(1)
@@ -18,14 +22,13 @@ define build-dataset
 	  --organisation-path $(ORGANISATION_CSV) --resource-path $(COLLECTION_DIR)resource.csv \
 	  --old-entity-path $(PIPELINE_DIR)old-entity.csv --transformed-dir $(TRANSFORMED_DIR)$(1) \
 	  --issue-dir $(ISSUE_DIR)$(1) --column-field-dir $(COLUMN_FIELD_DIR)$(1) \
-	  --dataset-resource-dir $(DATASET_RESOURCE_DIR)$(1) --issue-csv $(DATASET_DIR)$(1)-issue.csv --output $@
+	  --dataset-resource-dir $(DATASET_RESOURCE_DIR)$(1) --issue-csv $(ASSEMBLED_DIR)$(1)-issue.csv --output $@
 endef
 
 # datasette's inspect file, in its own rule so a failure here never deletes the sqlite file
 $(DATASET_DIR)%.sqlite3.json: $(DATASET_DIR)%.sqlite3
-	$(VENV)/bin/datasette inspect $< --inspect-file $@.tmp && mv $@.tmp $@
+	@tmp=$$(mktemp $(@D)/.$(@F).XXXXXX.tmp) && { $(VENV)/bin/datasette inspect $< --inspect-file $$tmp && chmod 644 $$tmp && mv $$tmp $@ || { rm -f $$tmp; exit 1; }; }
 
-$(DATASET_DIR)%-issue.csv: $(DATASET_DIR)%.sqlite3 ;
 
 # bake: the entity CSV, and the flattened CSV, JSON, GeoParquet (and GeoJSON for geography datasets)
 $(DATASET_DIR)%.csv $(FLATTENED_DIR)%.csv $(FLATTENED_DIR)%.json $(FLATTENED_DIR)%.parquet &: $(DATASET_DIR)%.sqlite3 $(BAKE_CODE) \

@@ -13,7 +13,7 @@ import sys
 from ..collect.endpoint import not_live
 from ..csvio import read_csv, write_csv
 from ..errors import UserError
-from ..files import atomic_write
+from ..files import atomic_write, write_if_changed
 from . import split
 
 PLAN_FIELDS = ["dataset", "resource", "path", "endpoints", "organisations", "entry-date"]
@@ -78,7 +78,8 @@ def makefile(rows, collection, geography=()):
             out.write(f"$(TRANSFORMED_DIR){dataset}/{r['resource']}.csv: {r['path']} "
                       f"$(CONFIG_STAMP_DIR){dataset}/{r['resource']}.json $(TRANSFORM_DEPENDENCIES)\n")
             out.write(f"\t$(call run-transform,{dataset},{options})\n\n")
-        out.write(f"$(DATASET_DIR){dataset}.sqlite3: $({var}_TRANSFORMED_FILES) $(ASSEMBLE_DEPENDENCIES)\n")
+        out.write(f"$(ASSEMBLED_DIR){dataset}.sqlite3: $({var}_TRANSFORMED_FILES) $(VAR_C)resources/{dataset}.txt "
+                  "$(ASSEMBLE_DEPENDENCIES)\n")
         out.write(f"\t$(call build-dataset,{dataset},$({var}_TRANSFORMED_FILES))\n\n")
         out.write(f"transformed:: $({var}_TRANSFORMED_FILES)\n\n")
         out.write(f"dataset:: $(DATASET_DIR){dataset}.sqlite3\n\n\n")
@@ -92,6 +93,11 @@ def write_plan(collection_dir, collection, specification, plan_mk, plan_csv):
     geography = {d for d in specification.dataset if specification.dataset_typology(d) == "geography"}
     with atomic_write(plan_mk) as f:
         f.write(makefile(rows, collection, geography))
+    # each dataset's planned resources, rewritten only when they change: a retired resource (no longer a
+    # prerequisite, which Make cannot see) re-assembles its dataset, and nothing else does
+    for dataset in sorted({r["dataset"] for r in rows}):
+        listed = "".join(r["resource"] + "\n" for r in rows if r["dataset"] == dataset)
+        write_if_changed(os.path.join(os.path.dirname(plan_mk), "resources", dataset + ".txt"), listed)
     write_csv(plan_csv, PLAN_FIELDS, rows)
     return rows
 

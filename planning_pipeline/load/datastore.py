@@ -8,7 +8,7 @@ Keys. Everything the platform's pipeline also writes keeps the platform's key, u
   collection/C/{endpoint,source,old-resource}.csv          same place, saved only (the repository has them)
   var/transformed/D/, var/issue/D/                         <C>-collection/{transformed,issue}/D/
   var/{converted-resource,column-field,dataset-resource}/D/   <C>-collection/var/.../D/
-  dataset/D.* and dataset/D-issue.csv (sqlite, inspect JSON, entity CSV, tiles)   <C>-collection/dataset/
+  dataset/D.*, D-issue.csv, D-changes.{csv,json} (sqlite, inspect JSON, entity CSV, tiles, changelog)   <C>-collection/dataset/
   dataset/flattened/D.{csv,json,geojson,parquet}           dataset/D.* (bucket root, as the platform hoists them)
   dataset/organisation{,-check}.csv (organisation only)    organisation-collection/dataset/
 
@@ -16,10 +16,14 @@ for each dataset D of the collection. Our own state, which Make needs to see the
 the platform has no key for, is kept under <C>-collection/datastore/ at its local path:
 
   var/C/ (collect and plan makefiles, index and config stamps)   var/code/ (code stamps, shared)
-  var/expectation/D.csv    var/load/{postgis,tiles,datasette}/D.stamp
+  var/expectation/D.csv    var/load/{postgis,tiles,datasette}/D.stamp    var/gate/D.done
   datastore/manifest.json: every saved file's mtime, and the sha256 and mtime of every repository
   file the graph reads (Makefile, makerules/, bin/, planning_pipeline/, specification/, example/,
   requirements.txt, pipeline/C/, the collection's configuration)
+
+The gate's candidate var/assembled/D.sqlite3 (and D-issue.csv) of a published dataset is the published
+file itself (a hard link): restore links it again rather than saving it twice. A held build is not
+saved: the next run builds and holds it again.
 
 Not saved: var/converted/ (a conversion cache keyed by resource; no target depends on it), the
 platform database (the postgis stamps record what it already holds) and the datasette directory:
@@ -123,6 +127,7 @@ def _own_mappings(collection, own, datasets):
         found.append(Mapping(f"var/expectation/{d}.csv", f"{own}var/expectation/{d}.csv"))
         found += [Mapping(f"var/load/{kind}/{d}.stamp", f"{own}var/load/{kind}/{d}.stamp")
                   for kind in ("postgis", "tiles", "datasette")]
+        found.append(Mapping(f"var/gate/{d}.done", f"{own}var/gate/{d}.done"))
     return found
 
 
@@ -136,7 +141,7 @@ def _dataset_mappings(collection, prefix, datasets):
             Mapping(f"var/column-field/{d}/", f"{prefix}var/column-field/{d}/"),
             Mapping(f"var/dataset-resource/{d}/", f"{prefix}var/dataset-resource/{d}/"),
         ]
-    names = [p for d in datasets for p in (f"{d}.*", f"{d}-issue.csv")]
+    names = [p for d in datasets for p in (f"{d}.*", f"{d}-issue.csv", f"{d}-changes.csv", f"{d}-changes.json")]
     if collection == "organisation":
         names += ["organisation.csv", "organisation-check.csv"]
     if datasets:
@@ -341,10 +346,25 @@ def restore(collection, bucket, datasets, root=".", endpoint_url=None, datasette
         shutil.rmtree(staging, ignore_errors=True)
     skew = _set_mtimes(root, restored)
     changed = date_repository(root, repository_files(root, collection), manifest["repository"], skew)
+    relink_candidates(root, datasets, [path for path, _ in restored])
     republish(root, workspace_datasette_dir(root, datasette_dir), datasets, [path for path, _ in restored])
     log(f"datastore: restored {len(restored)} files of {collection} from s3://{bucket}/{prefix}"
         + (f"; {len(changed)} repository files changed since the save" if manifest["repository"] and changed else ""))
     return len(restored)
+
+
+def relink_candidates(root, datasets, restored):
+    """The gate's candidate of each dataset published when saved (its stamp restored), linked again
+    to the restored dataset file (the same file, with its mtime): it is not saved twice."""
+    from ..gate.publish import link
+
+    for d in datasets:
+        if f"var/gate/{d}.done" not in restored:
+            continue
+        for name in (f"{d}.sqlite3", f"{d}-issue.csv", f"{d}-changes.csv"):
+            published, candidate = os.path.join(root, "dataset", name), os.path.join(root, "var", "assembled", name)
+            if os.path.exists(published) and not os.path.exists(candidate):
+                link(published, candidate)
 
 
 def republish(root, served, datasets, restored):

@@ -32,7 +32,7 @@ def test_plan_declares_a_transform_target_for_every_conservation_area_resource(i
     assert f"$(TRANSFORMED_DIR)conservation-area/{southwark}.csv: {c}/resource/{southwark}" in text
     assert ("--endpoints 'c8a5bd5df5a14bd9ffbb3667ced1a9e3c080422af1702bf4e5c93903c9962568' "
             "--organisations 'local-authority-eng:SWK' --entry-date '2022-04-09'") in text
-    assert "$(DATASET_DIR)conservation-area.sqlite3: $(CONSERVATION_AREA_TRANSFORMED_FILES)" in text
+    assert "$(ASSEMBLED_DIR)conservation-area.sqlite3: $(CONSERVATION_AREA_TRANSFORMED_FILES)" in text
     assert "DATASETS := \\\n\tconservation-area\n" in text
     with open(plan_csv, newline="") as f:
         assert len(list(csv.DictReader(f))) == 6

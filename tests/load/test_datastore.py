@@ -217,14 +217,14 @@ def make(workspace, s3, *args, check=True):
 
 def workspace_state(root, collection=CAZ):
     """{path: (sha256, mtime_ns)} of every file the pipeline wrote: the collection's state, var/, dataset/.
-    Not var/converted/ (a conversion cache no target depends on) nor the served directory's merged
-    inspect file (rebuilt by restore, same content)."""
+    Not var/converted/ (a conversion cache no target depends on), var/lock/ (the runs' lock files) nor the
+    served directory's merged inspect file (rebuilt by restore, same content)."""
     found = {}
     for top in (f"collection/{collection}/log", f"collection/{collection}/resource", "var", "dataset"):
         for directory, _, files in os.walk(root / top):
             for name in files:
                 path = os.path.relpath(os.path.join(directory, name), root)
-                if not path.startswith("var/converted/") and name != "inspect-data-all.json":
+                if not path.startswith(("var/converted/", "var/lock/")) and name != "inspect-data-all.json":
                     found[path] = (digest(root / path), os.stat(root / path).st_mtime_ns)
     for name in ("log.csv", "resource.csv"):
         path = f"collection/{collection}/{name}"
@@ -271,8 +271,9 @@ def fresh_clone(saved, tmp_path):
 def test_a_fresh_clone_restored_from_the_datastore_has_nothing_to_redo(s3, saved, fresh_clone):
     restored = make(fresh_clone, s3, "restore", f"COLLECTION={CAZ}", *saved["options"]).stdout
     # every file back (the organisation package from the organisation collection's save; the served
-    # directory published again, not downloaded), with its content and the mtime it had when saved
-    downloaded = [path for path in saved["state"] if not path.startswith("var/datasette/")]
+    # directory published again and the gate's candidates linked again to the published files, not
+    # downloaded), with its content and the mtime it had when saved
+    downloaded = [path for path in saved["state"] if not path.startswith(("var/datasette/", "var/assembled/"))]
     assert f"restored {len(downloaded)} files of {CAZ}" in restored and len(downloaded) < len(saved["state"])
     assert workspace_state(fresh_clone) == saved["state"]
     # so make, collecting today's endpoints included, has nothing to redo and changes nothing. (Not

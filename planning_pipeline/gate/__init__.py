@@ -1,0 +1,1 @@
+"""The regression gate between assemble and publication: compare, then publish or hold."""
