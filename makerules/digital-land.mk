@@ -20,7 +20,8 @@ RUN_DAY_STAMP := var/run-day/$(TODAY)
 $(RUN_DAY_STAMP):
 	@mkdir -p $(@D) && rm -f $(@D)/* && touch $@
 
-$(PERFORMANCE_SQLITE): $(DIGITAL_LAND_SQLITE) bin/performance-sqlite $(RUN_DAY_STAMP)
+$(PERFORMANCE_SQLITE): $(DIGITAL_LAND_SQLITE) bin/performance-sqlite $(RUN_DAY_STAMP) \
+		$(wildcard $(DATASET_DIR)*-changes.json $(DATASET_DIR)held/*-changes.json)
 	$(PYTHON) bin/performance-sqlite --digital-land $< --dataset-dir $(DATASET_DIR) --run-date $(TODAY) --output $@
 
 digital-land-files: $(DIGITAL_LAND_SQLITE) $(PERFORMANCE_SQLITE)

@@ -107,3 +107,34 @@ def test_performance_is_recorded_once_a_day_even_when_nothing_changed(workspace)
         dates = {row[0] for row in conn.execute("SELECT run_date FROM endpoint_summary")}
     assert dates == {"2026-01-01", "2026-01-02"}
     assert "Nothing to be done" in make(workspace, "digital-land-files", "TODAY=2026-01-02")
+
+
+def test_the_nightly_run_publishes_the_other_collections_and_fails_at_its_end_when_one_dataset_is_held(make_workspace):
+    import sqlite3
+
+    ca = "conservation-area"
+    workspace = make_workspace(CAZ, ca)
+    make(workspace)
+    # the night after: a valid configuration change that loses most of conservation-area (Southwark's
+    # 53 areas filtered out), and a real change in central-activities-zone (patched notes)
+    with open(workspace / "pipeline" / ca / "filter.csv", "a", newline="") as f:
+        f.write(f"{ca},,,,,reference,^none$,b9503f86a1e0c5e02c1fa5b42b8d84c63b1cca421813dfc44c0f1bf7b59e5d74,\r\n")
+    with open(workspace / "pipeline" / CAZ / "patch.csv", "a", newline="") as f:
+        f.write(f",notes,^(.+)$,Zone \\1,{CAZ},,,,,\r\n")  # resource,field,pattern,value,dataset,...
+    held_before = (workspace / "dataset" / f"{ca}.sqlite3").read_bytes()
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "MAKEFLAGS", "MAKELEVEL")}
+    result = subprocess.run(["make"], cwd=workspace, env=env, capture_output=True, text=True, timeout=600)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    # everything else was built and published before the run failed
+    changed = re.search(rf"gate: {CAZ}: published: 10 entities \(0 added, 0 removed, (\d+) changed\)", output)
+    assert changed and int(changed.group(1)) > 0, output
+    assert (workspace / "dataset" / f"{ca}.sqlite3").read_bytes() == held_before
+    assert (workspace / "dataset" / "performance.sqlite3").exists()
+    summary = (workspace / "var" / "run-summary.md").read_text()
+    assert f"| {CAZ} | {CAZ} | published | 10 | 0 | 0 | {changed.group(1)} |" in summary
+    assert f"| {ca} | {ca} | HELD | 15 | 0 | 53 | 0 |" in summary
+    assert "run-summary: error: 1 dataset(s) held back, not published: conservation-area" in output
+    with sqlite3.connect(workspace / "dataset" / "performance.sqlite3") as conn:
+        rows = dict(conn.execute("SELECT dataset, decision FROM dataset_change_summary"))
+    assert rows[CAZ] == "published" and rows[ca] == "held"

@@ -11,7 +11,10 @@ Tables:
 - organisation_dataset_summary: per organisation and dataset: endpoint counts (all, active, active
   whose latest status is not 200), resources, entities, issues (all and by severity), failed expectations;
 - issue_type_summary: issues per organisation, dataset and issue type, with severity and responsibility;
-- expectation_summary: failed expectations per organisation, dataset and severity.
+- expectation_summary: failed expectations per organisation, dataset and severity;
+- dataset_change_summary: per dataset, what the regression gate did (dataset/D-changes.json, or
+  dataset/held/D-changes.json for a build held back): built that day (published, first publication,
+  accepted, held) or unchanged, entities, and entities added, removed (intended) and changed.
 """
 import os
 import sqlite3
@@ -35,9 +38,13 @@ TABLES = {
     ] + [f"issue_{s}_count" for s in SEVERITIES] + ["expectation_failure_count"],
     "issue_type_summary": ["run_date", "organisation", "dataset", "issue_type", "severity", "responsibility", "count"],
     "expectation_summary": ["run_date", "organisation", "dataset", "severity", "count"],
+    "dataset_change_summary": [
+        "run_date", "dataset", "decision", "build_date", "entity_count", "published_entity_count", "added_count",
+        "removed_count", "removed_intended_count", "changed_count", "reasons",
+    ],
 }
 INTEGER_COLUMNS = {"active", "resource_count", "entity_count", "count"} | {
-    c for c in TABLES["organisation_dataset_summary"] if c.endswith("_count")}
+    c for t in ("organisation_dataset_summary", "dataset_change_summary") for c in TABLES[t] if c.endswith("_count")}
 
 ENDPOINT_SQL = """
 WITH latest_log AS (
@@ -104,6 +111,31 @@ def _entity_counts(conn, dataset_dir, warn):
             organisation = organisation_of.get(organisation_entity or "", "")
             counts[(organisation, dataset)] = counts.get((organisation, dataset), 0) + count
     return counts
+
+
+def change_rows(dataset_dir, run_date):
+    """dataset_change_summary rows from the gate's summaries (a held build's, else the published one's)."""
+    import glob
+    import json
+
+    found = {}
+    for held, pattern in ((False, "*-changes.json"), (True, os.path.join("held", "*-changes.json"))):
+        for path in sorted(glob.glob(os.path.join(glob.escape(dataset_dir), pattern))):
+            try:
+                with open(path, encoding="utf-8") as f:
+                    summary = json.load(f)
+                found[summary["dataset"]] = summary  # a held build wins over the published one
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+    rows = []
+    for dataset in sorted(found):
+        s = found[dataset]
+        today = s.get("date") == run_date or s.get("decision") == "held"
+        counts = [s.get(k, 0) if today else 0 for k in ("added", "removed", "removed-intended", "changed")]
+        rows.append([run_date, dataset, s.get("decision", "") if today else "unchanged", s.get("date", ""),
+                     s.get("candidate-entities", 0), s.get("published-entities"), *counts,
+                     "; ".join(s.get("reasons", [])) if today else ""])
+    return rows
 
 
 def _create(conn, table, prefix=""):
@@ -185,6 +217,8 @@ def build_performance(digital_land, dataset_dir, output, run_date, warn=None):
             entry(organisation, dataset)["expectation_failure_count"] += count
         columns = TABLES["organisation_dataset_summary"]
         _insert(conn, "organisation_dataset_summary", ([summary[k][c] for c in columns] for k in sorted(summary)))
+        if dataset_dir and os.path.isdir(dataset_dir):
+            _insert(conn, "dataset_change_summary", change_rows(dataset_dir, run_date))
         conn.commit()
         conn.execute("DETACH DATABASE dl")
     return {"endpoints": len(endpoints), "organisation_datasets": len(summary)}
