@@ -14,14 +14,14 @@ ASSEMBLED_DIR := var/assembled/
 # $(call build-dataset,DATASET,TRANSFORMED_FILES): $@ is var/assembled/DATASET.sqlite3.
 # Transformed files no longer in the plan (a retired resource) are removed first, logs and all.
 define build-dataset
-	@mkdir -p $(@D) $(ISSUE_DIR)$(1) $(COLUMN_FIELD_DIR)$(1) $(DATASET_RESOURCE_DIR)$(1)
+	@mkdir -p $(@D) $(TRANSFORMED_DIR)$(1) $(ISSUE_DIR)$(1) $(COLUMN_FIELD_DIR)$(1) $(DATASET_RESOURCE_DIR)$(1)
 	@for f in $(notdir $(filter-out $(2),$(wildcard $(TRANSFORMED_DIR)$(1)/*.csv))); do \
 	  echo "assemble: $(1): dropping $$f, no longer planned"; \
 	  rm -f $(TRANSFORMED_DIR)$(1)/$$f $(ISSUE_DIR)$(1)/$$f $(COLUMN_FIELD_DIR)$(1)/$$f $(DATASET_RESOURCE_DIR)$(1)/$$f; done
 	$(PYTHON) bin/assemble --dataset $(1) --specification-dir $(SPECIFICATION_DIR) \
 	  --organisation-path $(ORGANISATION_CSV) --resource-path $(COLLECTION_DIR)resource.csv \
 	  --old-entity-path $(PIPELINE_DIR)old-entity.csv --transformed-dir $(TRANSFORMED_DIR)$(1) \
-	  --issue-dir $(ISSUE_DIR)$(1) --column-field-dir $(COLUMN_FIELD_DIR)$(1) \
+	  --issue-dir $(ISSUE_DIR)$(1) --plan-issue $(VAR_C)plan-issue/$(1).csv --column-field-dir $(COLUMN_FIELD_DIR)$(1) \
 	  --dataset-resource-dir $(DATASET_RESOURCE_DIR)$(1) --issue-csv $(ASSEMBLED_DIR)$(1)-issue.csv --output $@
 endef
 

@@ -24,7 +24,7 @@ PARTS = 2  # scratch parts imported at once: one per core
 
 def assemble(dataset, specification, output, transformed_dir, organisation_path=None, resource_path=None,
              old_entity_path=None, issue_dir=None, column_field_dir=None, dataset_resource_dir=None, issue_csv=None,
-             log=None):
+             log=None, plan_issue_path=None):
     """Build output (dataset/<dataset>.sqlite3); returns {"facts": n, "entities": n}."""
     if dataset not in specification.dataset:
         raise UserError(f"unknown dataset {dataset!r}", os.path.join(specification.path, "dataset.csv"))
@@ -54,7 +54,8 @@ def assemble(dataset, specification, output, transformed_dir, organisation_path=
             try:
                 conn.execute("BEGIN")
                 counts["entities"] = _entity_and_logs(conn, schema, columns, clock, dataset, specification, issue_dir,
-                                                      issue_csv, column_field_dir, dataset_resource_dir, old_entity_path)
+                                                      issue_csv, column_field_dir, dataset_resource_dir, old_entity_path,
+                                                      plan_issue_path)
                 conn.execute("COMMIT")
                 for (proc, path), name in jobs:
                     stage.finish(proc, path, f"building the {name} table")
@@ -74,7 +75,7 @@ LOCAL_TABLES = ("entity", "issue", "column-field", "dataset-resource", "old-enti
 
 
 def _entity_and_logs(conn, schema, columns, clock, dataset, specification, issue_dir, issue_csv, column_field_dir,
-                     dataset_resource_dir, old_entity_path):
+                     dataset_resource_dir, old_entity_path, plan_issue_path=None):
     """The tables this process builds while the sqlite3 jobs build fact and fact_resource; returns the number
     of entities."""
     for name in LOCAL_TABLES:
@@ -85,7 +86,7 @@ def _entity_and_logs(conn, schema, columns, clock, dataset, specification, issue
     conn.execute(queries.entity_sql(columns))
     entities.fill_points(conn, schema["entity"].columns)
     clock("entity")
-    logs.load_issues(conn, schema["issue"], issue_dir, issue_csv)
+    logs.load_issues(conn, schema["issue"], issue_dir, issue_csv, [plan_issue_path])
     logs.load_resource_logs(conn, schema["column-field"], column_field_dir, dataset)
     logs.load_resource_logs(conn, schema["dataset-resource"], dataset_resource_dir, dataset)
     logs.load_old_entities(conn, schema["old-entity"], old_entity_path, specification.entity_range(dataset))

@@ -85,14 +85,15 @@ def load_resource_logs(conn, table, directory, dataset, force_resource=True):
         _insert(conn, table, (convert(r) for r in rows))
 
 
-def load_issues(conn, table, directory, issue_csv=None):
-    """Load every issue CSV of directory; also write them all to issue_csv (one header) when given."""
+def load_issues(conn, table, directory, issue_csv=None, extra_paths=()):
+    """Load every issue CSV of directory, then each of extra_paths that exists (the plan's issues);
+    also write them all to issue_csv (one header) when given."""
     with (atomic_write(issue_csv) if issue_csv else contextlib.nullcontext()) as out:
         writer = None
         if out is not None:
             writer = csv.writer(out, lineterminator="\n")
             writer.writerow(ISSUE_HEADER)
-        for path in csv_files(directory):
+        for path in csv_files(directory) + [p for p in extra_paths if p and os.path.exists(p)]:
             header, rows = read_rows(path)
             convert = _values(table, header, {})
             position = [header.index(h) if h in header else None for h in ISSUE_HEADER]

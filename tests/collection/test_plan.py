@@ -5,6 +5,7 @@ import pytest
 
 from planning_pipeline.collection.index import index_collection
 from planning_pipeline.collection.plan import collect_makefile, plan_rows, write_plan
+from planning_pipeline.errors import UserError
 from planning_pipeline.specification import Specification
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -79,3 +80,89 @@ def test_collect_plan_lists_only_endpoints_live_on_the_day(copy_collection):
     before = collect_makefile(str(c), "conservation-area", "2021-01-01")
     assert "c8a5bd5df5a1" in before and "d730619f6a3b" not in before
     assert "3e7bcbc7b099" in before  # Camden, live until 2022-09-27
+
+
+GLA = "db5238c35bf94337fea6437627c66813009e86c44a569c6e7a95df31efd34db5"
+LBH = "b7cd7941c1c8aee51465cbab3a72a81f42ba9393ee7c43ed142b5a278810c4e4"
+NEVER_COLLECTED = "ab" * 32
+
+
+def plan_in(c, tmp_path):
+    plan_mk = tmp_path / "var" / "plan.mk"
+    rows = write_plan(str(c), "central-activities-zone", SPEC, str(plan_mk), str(tmp_path / "var" / "plan.csv"))
+    return rows, plan_mk.read_text(), tmp_path / "var" / "plan-issue" / "central-activities-zone.csv"
+
+
+def test_a_redirect_to_a_file_not_collected_is_left_out_reported_with_its_line_and_recorded(indexed, tmp_path, capsys):
+    c = indexed("central-activities-zone")
+    (c / "old-resource.csv").write_text(f"old-resource,status,resource\r\n{LBH},301,{LBH}\r\n{GLA},301,{NEVER_COLLECTED}\r\n")
+    rows, text, issues = plan_in(c, tmp_path)
+    assert GLA not in {r["resource"] for r in rows} and len(rows) == 2
+    assert NEVER_COLLECTED not in text.split("PLAN_MISSING_FILES")[0]  # no rule reads it
+    err = capsys.readouterr().err.splitlines()
+    assert err == [f"{c}/old-resource.csv:3: resource {GLA} is redirected to {NEVER_COLLECTED}, "
+                   f"which is not in {c}/resource/"]
+    with open(issues, newline="") as f:
+        [issue] = list(csv.DictReader(f))
+    assert (issue["dataset"], issue["resource"], issue["issue-type"], issue["value"]) == \
+        ("central-activities-zone", GLA, "missing resource", NEVER_COLLECTED)
+    assert issue["message"] == err[0]
+    assert f"plan-issue/central-activities-zone.csv $(ASSEMBLE_DEPENDENCIES)" in text
+
+
+def test_a_planned_resource_whose_file_is_gone_is_reported_with_its_resource_csv_line(indexed, tmp_path, capsys):
+    c = indexed("central-activities-zone")
+    (c / "resource" / LBH).unlink()
+    line = next(n for n, text in enumerate((c / "resource.csv").read_text().splitlines(), 1) if text.startswith(LBH))
+    rows, text, issues = plan_in(c, tmp_path)
+    assert {r["resource"] for r in rows} == {GLA, "49d00c9ea82a5a345caa61a873967764d38ac7d8b34514586e164c1426838c38"}
+    assert capsys.readouterr().err.strip() == f"{c}/resource.csv:{line}: resource {LBH} is not in {c}/resource/"
+    assert f"$(TRANSFORMED_DIR)central-activities-zone/{LBH}.csv" not in text
+    assert "missing resource" in issues.read_text()
+
+
+def test_a_dataset_whose_every_resource_is_missing_is_still_planned_with_its_issues(indexed, tmp_path):
+    c = indexed("central-activities-zone")
+    for path in (c / "resource").iterdir():
+        path.unlink()
+    rows, text, issues = plan_in(c, tmp_path)
+    assert rows == [] and len(rows.missing) == 3
+    assert "CENTRAL_ACTIVITIES_ZONE_TRANSFORMED_FILES :=\n" in text
+    assert "$(ASSEMBLED_DIR)central-activities-zone.sqlite3: $(CENTRAL_ACTIVITIES_ZONE_TRANSFORMED_FILES)" in text
+    assert "DATASETS := \\\n\tcentral-activities-zone\n" in text
+    assert len(issues.read_text().splitlines()) == 4
+
+
+def test_plan_issues_are_rewritten_only_when_they_change(indexed, tmp_path):
+    c = indexed("central-activities-zone")
+    _, _, issues = plan_in(c, tmp_path)
+    assert issues.read_text().splitlines() == [",".join(
+        ["dataset", "resource", "line-number", "entry-number", "field", "entity", "issue-type", "value", "message"])]
+    os.utime(issues, (1, 1))
+    plan_in(c, tmp_path)
+    assert os.path.getmtime(issues) == 1
+    (c / "resource" / GLA).unlink()
+    plan_in(c, tmp_path)
+    assert os.path.getmtime(issues) > 1
+
+
+def test_plan_names_the_resource_files_it_found_and_missed_for_make_to_plan_again(indexed, tmp_path):
+    c = indexed("central-activities-zone")
+    (c / "resource" / GLA).unlink()
+    (c / "resource" / LBH).unlink()
+    os.symlink("/nonexistent", c / "resource" / LBH)  # in the folder, but not a file
+    _, text, _ = plan_in(c, tmp_path)
+    present = text.split("PLAN_RESOURCE_FILES :=")[1].split("PLAN_MISSING_FILES")[0]
+    missing = text.split("PLAN_MISSING_FILES :=")[1].split("PLAN_UNREADABLE_FILES")[0]
+    unreadable = text.split("PLAN_UNREADABLE_FILES :=")[1].split("ifeq")[0]
+    assert "49d00c9ea82a" in present and GLA not in present and LBH not in present
+    assert GLA in missing and LBH in missing and GLA not in unreadable and LBH in unreadable
+    assert "$(PLAN_MK): plan-resource-files-changed" in text
+
+
+def test_an_old_resource_csv_without_its_key_column_is_a_one_line_error(indexed, tmp_path):
+    c = indexed("central-activities-zone")
+    (c / "old-resource.csv").write_text("resource,status\r\nx,410\r\n")
+    with pytest.raises(UserError) as error:
+        plan_in(c, tmp_path)
+    assert str(error.value) == f"{c}/old-resource.csv:1: missing column(s) old-resource"
