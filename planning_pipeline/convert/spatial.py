@@ -15,6 +15,7 @@ import contextlib
 import json
 import re
 
+from . import xml_columns
 from .errors import ConversionError
 
 WKT = "WKT"
@@ -309,12 +310,17 @@ def rows(path, kind, name="the resource", first_table_only=False):
                 columns.append(position[field])
             plans.append((layer, definition.GetGeomFieldCount(),
                           list(zip(range(len(columns)), columns, _field_readers(definition)))))
+        # columns upstream keeps that GDAL's GML and KML drivers don't give (xml_columns.py)
+        extra = xml_columns.extra_columns(dataset.GetDriver().ShortName, path, header) if kind == "xml" else None
+        if extra:
+            header, plans = extra.insert(header, plans)
         yield header
 
         wkt = _geometry_writer()
         width = len(header)
         for layer, geometries, fields in plans:
             where = f"{name} (layer {layer.GetName()!r})"
+            fill = extra.layer(layer.GetName()) if extra else None
             _call(layer.ResetReading)
             feature = _call(layer.GetNextFeature)
             while feature is not None:
@@ -324,6 +330,8 @@ def rows(path, kind, name="the resource", first_table_only=False):
                 for index, column, reader in fields:
                     if feature.IsFieldSetAndNotNull(index):
                         row[column] = _text(reader, feature, index)
+                if fill:
+                    fill(row)
                 yield row
                 feature = _call(layer.GetNextFeature)
             messages.raise_any(where)
