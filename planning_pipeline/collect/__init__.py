@@ -2,10 +2,11 @@
 
 Modules:
   endpoint   endpoint.csv rows: lookup, hash check, live dates (not_live() is the rule plans must share)
-  options    fetch settings (timeouts, retries, size limit, user agent)
+  options    fetch settings (timeouts, deadline, retries, size limit, user agent)
   faults     FetchError and the short reasons logged as "exception"
   transport  HTTP(S) GETs: timeouts, redirects, proxies, retries
-  response   a response body as a stream: decoding, short-body detection
+  deadline   the overall deadline of one download, enforced while a read is blocked
+  response   a response body as a stream: decoding (bombs refused before writing), short-body detection
   store      streaming a body into resource/<sha256> through bounded byte filters
   plain      a plain GET of an http(s) or file: URL
   plugins    arcgis and wfs paging downloaders

@@ -12,6 +12,9 @@ TIMESTAMPED_TYPES = ("application/json", "application/geo+json", "application/xm
 def download(url, resource_dir, options, log, filters=None):
     """Fetch url, filling log's request/response fields; returns (resource, is_new) or None (no content).
 
+    Only a complete, non-empty body is kept: an empty, cut-off, late (options.deadline) or oversized
+    one (options.max_bytes, decoded) raises FetchError, leaving nothing in resource_dir.
+
     filters: byte filters for the body; by default JSON/XML timestamps are stripped from HTTP responses.
     """
     scheme = urllib.parse.urlsplit(url).scheme.lower()
@@ -35,6 +38,8 @@ def download(url, resource_dir, options, log, filters=None):
             chosen = timestamp_filters() if response.content_type in TIMESTAMPED_TYPES else ()
         with resource_writer(resource_dir, max_bytes=options.max_bytes, filters=chosen, progress=options.progress) as writer:
             response.save(writer)
+            if not writer.received:
+                raise FetchError("EmptyResponse", "status 200 with an empty body", response=response)
             return writer.commit()
 
     return get(url, options, consume, headers)
@@ -47,7 +52,10 @@ def record_response(log, response):
 
 def download_file(url, resource_dir, options, log):
     with resource_writer(resource_dir, max_bytes=options.max_bytes, progress=options.progress) as writer:
-        log["response-headers"] = save_file(url, writer)
+        headers = save_file(url, writer)
+        if not writer.received:
+            raise FetchError("EmptyResponse", f"{file_path(url)} is empty")
+        log["response-headers"] = headers
         log["status"] = "200"
         return writer.commit()
 

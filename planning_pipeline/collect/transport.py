@@ -2,7 +2,8 @@
 
 Standard library only: http.client gives control over timeouts, streaming, redirects and what is
 logged. Every fault becomes a FetchError. Retries (5xx, dropped connections) wrap a whole attempt,
-body included.
+body included. Each attempt has an overall deadline (options.deadline) covering its connections,
+redirects, headers and body, enforced while a read is blocked (see deadline.py).
 """
 import http.client
 import ssl
@@ -10,6 +11,7 @@ import time
 import urllib.parse
 import urllib.request
 
+from .deadline import Deadline
 from .faults import FetchError, fault, split_url
 from .response import Response
 
@@ -44,13 +46,14 @@ def get(url, options, consume, headers=None):
     """
 
     def attempt(last):
-        response = open_http(url, options, headers)
-        try:
-            if response.status in RETRY_STATUSES and not last:
-                raise FetchError(f"HTTP {response.status}", transient=True, response=response)
-            return consume(response)
-        finally:
-            response.close()
+        with Deadline(options.deadline) as deadline:
+            response = open_http(url, options, headers, deadline)
+            try:
+                if response.status in RETRY_STATUSES and not last:
+                    raise FetchError(f"HTTP {response.status}", transient=True, response=response)
+                return consume(response)
+            finally:
+                response.close()
 
     return with_retries(options, attempt)
 
@@ -60,8 +63,12 @@ def quote_url(url):
     return urllib.parse.quote(url, safe="!#$%&'()*+,/:;=?@[]~")
 
 
-def open_http(url, options, headers=None):
-    """GET url following redirects; returns a Response (status 200 or an error status) or raises FetchError."""
+def open_http(url, options, headers=None, deadline=None):
+    """GET url following redirects; returns a Response (status 200 or an error status) or raises FetchError.
+
+    deadline: the Deadline the connections, headers and (when the Response is read) body must meet.
+    """
+    deadline = deadline or Deadline(options.deadline)
     headers = dict(headers or request_headers(options))
     cookies = {}
     seen = set()
@@ -72,7 +79,7 @@ def open_http(url, options, headers=None):
         seen.add(key)
         if cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in sorted(cookies.items()))
-        response = _get(url, headers, options)
+        response = _get(url, headers, options, deadline)
         location = response.header("Location")
         if response.status not in REDIRECTS or not location:
             return response
@@ -90,7 +97,7 @@ def open_http(url, options, headers=None):
     raise FetchError("TooManyRedirects", f"more than {options.max_redirects} redirects")
 
 
-def _connection(parts, options):
+def _connection(parts, options, timeout):
     try:
         host = parts.hostname.encode("idna").decode("ascii") if parts.hostname else ""
         port = parts.port
@@ -102,15 +109,15 @@ def _connection(parts, options):
     if parts.scheme == "https":
         context = ssl.create_default_context()
         if proxy:
-            connection = http.client.HTTPSConnection(*proxy, timeout=options.connect_timeout, context=context)
+            connection = http.client.HTTPSConnection(*proxy, timeout=timeout, context=context)
             connection.set_tunnel(host, port)
         else:
-            connection = http.client.HTTPSConnection(host, port, timeout=options.connect_timeout, context=context)
+            connection = http.client.HTTPSConnection(host, port, timeout=timeout, context=context)
         return connection, False
     if parts.scheme == "http":
         if proxy:
-            return http.client.HTTPConnection(*proxy, timeout=options.connect_timeout), True
-        return http.client.HTTPConnection(host, port, timeout=options.connect_timeout), False
+            return http.client.HTTPConnection(*proxy, timeout=timeout), True
+        return http.client.HTTPConnection(host, port, timeout=timeout), False
     raise FetchError("InvalidSchema", f"unsupported scheme {parts.scheme!r}")
 
 
@@ -123,25 +130,32 @@ def _proxy(scheme, host):
     return parts.hostname, parts.port or 8080
 
 
-def _get(url, headers, options):
+def _get(url, headers, options, deadline):
     url = quote_url(url)
     parts = split_url(url)
-    connection, absolute = _connection(parts, options)
+    deadline.check()
+    timeout = max(0.001, min(options.connect_timeout, deadline.remaining()))
+    connection, absolute = _connection(parts, options, timeout)
     target = url.split("#")[0] if absolute else (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
         try:
             connection.connect()
         except TimeoutError as error:
+            deadline.check()
             raise FetchError("ConnectTimeout", f"no connection in {options.connect_timeout}s") from error
-        connection.sock.settimeout(options.read_timeout)
+        sock = connection.sock
+        deadline.watch(sock)
+        sock.settimeout(options.read_timeout)
         connection.sock_timeout = options.read_timeout
         connection.request("GET", target, headers=headers)
-        return Response(url, connection, connection.getresponse())
+        return Response(url, connection, connection.getresponse(), deadline)
     except FetchError:
         connection.close()
         raise
     except Exception as error:
         connection.close()
+        if deadline.expired:
+            raise deadline.error() from error
         failure = fault(error)
         if failure is None:
             raise

@@ -54,6 +54,63 @@ def reset(handler):
     handler.connection.close()
 
 
+def drip(handler, body, interval, length=True, headers_too=False):
+    """Send body one byte every interval seconds (the headers too, when headers_too)."""
+    head = b"HTTP/1.0 200 OK\r\nContent-Type: text/csv\r\n"
+    if length:
+        head += f"Content-Length: {len(body)}\r\n".encode()
+    head += b"\r\n"
+    if not headers_too:
+        handler.wfile.write(head)
+        handler.wfile.flush()
+        head = b""
+    for byte in head + body:
+        handler.wfile.write(bytes([byte]))
+        handler.wfile.flush()
+        time.sleep(interval)
+
+
+def cut_short(handler, body, length=None, how="close"):
+    """Send part of a body and end the connection: "close" (FIN) or "reset" (RST).
+
+    length: the Content-Length announced (None: no Content-Length, the body ends with the connection).
+    """
+    handler.send_response(200)
+    handler.send_header("Content-Type", "text/csv")
+    if length is not None:
+        handler.send_header("Content-Length", str(length))
+    handler.end_headers()
+    handler.wfile.write(body)
+    handler.wfile.flush()
+    time.sleep(0.05)
+    if how == "reset":
+        reset(handler)
+    else:
+        handler.connection.shutdown(socket.SHUT_WR)
+        handler.close_connection = True
+
+
+def chunked(handler, chunks, terminate=True, how="close"):
+    """An HTTP/1.1 chunked body; unless terminate, the connection ends without the last (empty) chunk."""
+    handler.protocol_version = "HTTP/1.1"
+    handler.send_response(200)
+    handler.send_header("Content-Type", "text/csv")
+    handler.send_header("Transfer-Encoding", "chunked")
+    handler.send_header("Connection", "close")
+    handler.end_headers()
+    for chunk in chunks:
+        handler.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+    if terminate:
+        handler.wfile.write(b"0\r\n\r\n")
+    handler.wfile.flush()
+    time.sleep(0.05)
+    handler.close_connection = True
+    if not terminate and how == "reset":
+        reset(handler)
+    else:
+        handler.connection.shutdown(socket.SHUT_WR)
+
+
 class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
@@ -69,6 +126,9 @@ class Server(http.server.ThreadingHTTPServer):
 
     send = staticmethod(send)
     reset = staticmethod(reset)
+    drip = staticmethod(drip)
+    cut_short = staticmethod(cut_short)
+    chunked = staticmethod(chunked)
 
     def handle_error(self, request, client_address):
         pass

@@ -97,3 +97,37 @@ def test_terminated_download_leaves_no_temp_file_and_no_log(collection, http_ser
     assert process.wait(timeout=10) == 130
     assert os.listdir(resource_dir) == []
     assert not os.path.exists(os.path.join(collection.path, "log"))
+
+
+def run_env(env, *args):
+    return subprocess.run([sys.executable, os.path.join(ROOT, "bin", "collect-endpoint"), *args], capture_output=True, text=True,
+                          timeout=60, env={**os.environ, **env})
+
+
+def test_collect_deadline_from_the_environment_cuts_off_a_dripping_server(collection, http_server):
+    import time
+
+    endpoint = collection.add(http_server.route("/cli-drip", lambda h: http_server.drip(h, CSV * 10, 0.2)))
+    started = time.monotonic()
+    done = run_env({"COLLECT_DEADLINE": "2"}, "--collection-dir", collection.path, "--endpoint", endpoint, "--date", DATE)
+    assert done.returncode == 0, done.stderr
+    assert time.monotonic() - started < 4  # 2 s and the interpreter's start
+    assert "-> failed DeadlineExceeded: download not finished in 2s" in done.stdout
+    log = json.load(open(os.path.join(collection.path, "log", DATE, endpoint + ".json")))
+    assert log["exception"] == "DeadlineExceeded" and "resource" not in log
+    assert os.listdir(os.path.join(collection.path, "resource")) == []
+
+
+def test_deadline_option_wins_over_the_environment(collection, http_server):
+    endpoint = collection.add(http_server.route("/cli-drip-2", lambda h: http_server.drip(h, CSV, 0.2)))
+    done = run_env({"COLLECT_DEADLINE": "60"}, "--collection-dir", collection.path, "--endpoint", endpoint, "--date", DATE, "--deadline", "1.5")
+    assert "download not finished in 1.5s" in done.stdout
+
+
+def test_bad_deadline_is_a_one_line_error(collection):
+    endpoint = collection.add("file:data.csv")
+    for env, args, where in (({}, ["--deadline", "soon"], "--deadline"), ({"COLLECT_DEADLINE": "-5"}, [], "COLLECT_DEADLINE")):
+        done = run_env(env, "--collection-dir", collection.path, "--endpoint", endpoint, "--date", DATE, *args)
+        assert done.returncode == 2
+        assert done.stderr.count("\n") == 1 and f"{where} must be a positive number of seconds" in done.stderr
+        assert not os.path.exists(os.path.join(collection.path, "log"))

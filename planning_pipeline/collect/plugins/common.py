@@ -54,7 +54,7 @@ def get_page(url, options, log, consume):
 
 def read_json(response, limit):
     body = bytearray()
-    for data in response.body():
+    for data in response.body(limit):
         body += data
         if len(body) > limit:
             raise FetchError("ContentTooLarge", f"page over {limit} bytes", response=response)

@@ -66,7 +66,7 @@ class Pages:
             raise FetchError("UnexpectedResponse", "a GeoJSON page followed by a non-JSON one", response=response)
         with tempfile.TemporaryFile(dir=self.writer.resource_dir) as page:
             size = 0
-            for data in response.body():
+            for data in response.body(self.max_bytes, self.writer.resource_dir):
                 size += len(data)
                 if self.max_bytes and size > self.max_bytes:
                     raise FetchError("ContentTooLarge", f"page over {self.max_bytes} bytes", response=response)
