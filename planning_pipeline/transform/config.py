@@ -31,6 +31,8 @@ import os
 
 from ..errors import UserError
 from .keys import PLAN_PREFIXES, key_part, organisation_key, reference_typology, referenced_prefix
+from .lookup_index import ENVIRONMENT as INDEX_ENVIRONMENT
+from .lookup_index import MemoryLookups, build_index, open_index
 
 SCOPED_FILES = ("column", "combine", "concat", "default", "default-value", "filter", "patch", "skip", "transform")
 FILES = SCOPED_FILES + ("lookup", "old-entity", "entity-organisation", "expect")
@@ -114,7 +116,7 @@ def _split(value):
 class ConfigIndex:
     """Every pipeline file of a collection, read once and indexed by scope."""
 
-    def __init__(self, pipeline_dir, specification=None):
+    def __init__(self, pipeline_dir, specification=None, lookup_index=None):
         if not os.path.isdir(pipeline_dir):
             raise UserError("pipeline directory not found", pipeline_dir)
         self.pipeline_dir = pipeline_dir
@@ -133,22 +135,16 @@ class ConfigIndex:
                     general.append(row)
             self.scoped[name] = (general, by_endpoint, by_resource)
 
-        self.lookup_by_resource = {}
-        self.lookup_blocks = {}
-        rows, self.columns["lookup"] = _load(pipeline_dir, "lookup")
-        prefix_keys, organisation_keys = {}, {}
-        for row in rows:
-            if row.get("resource"):
-                self.lookup_by_resource.setdefault(row["resource"], []).append(row)
-            else:
-                prefix, organisation = row.get("prefix", ""), row.get("organisation", "")
-                if prefix not in prefix_keys:
-                    prefix_keys[prefix] = key_part(prefix)
-                if organisation not in organisation_keys:
-                    organisation_keys[organisation] = organisation_key(organisation)
-                block = (prefix_keys[prefix], organisation_keys[organisation])
-                self.lookup_blocks.setdefault(block, []).append(row)
-        self.lookup_prefixes = {prefix for prefix, _ in self.lookup_blocks}
+        # lookup.csv: from its index when one was built from the file as it is (lookup_index.py), else read whole
+        lookup_path = os.path.join(pipeline_dir, "lookup.csv")
+        indexed = open_index(lookup_index if lookup_index is not None else os.environ.get(INDEX_ENVIRONMENT),
+                             lookup_path, Row)
+        if indexed:
+            self.lookups, self.columns["lookup"] = indexed
+        else:
+            rows, self.columns["lookup"] = _load(pipeline_dir, "lookup")
+            self.lookups = MemoryLookups(rows)
+        self.lookup_prefixes = self.lookups.prefixes
 
         self.old_entity = {}
         rows, self.columns["old-entity"] = _load(pipeline_dir, "old-entity")
@@ -225,25 +221,31 @@ class ResourceConfig:
         own, referenced = index.prefixes(dataset)
         organisation_keys = [""] + sorted({organisation_key(o) for o in self.organisations})
         self.lookup_blocks = []
+        lookups = index.lookups
         for prefix in [own] + sorted(referenced):
             for organisation in organisation_keys:
-                rows = index.lookup_blocks.get((prefix, organisation))
+                rows = lookups.block((prefix, organisation))
                 if rows:
                     self.lookup_blocks.append(((prefix, organisation), rows))
         # a resource's own organisations' rows apply whatever prefix the data names (an organisation
         # dataset's rows carry prefixes such as transport-authority)
         taken = {block for block, _ in self.lookup_blocks}
-        own_organisations = set(organisation_keys[1:])
-        for block in sorted(index.lookup_blocks):
-            if block[1] in own_organisations and block not in taken:
-                self.lookup_blocks.append((block, index.lookup_blocks[block]))
-        self.lookup_resource_rows = list(index.lookup_by_resource.get(resource, ()))
+        for block, rows in lookups.organisation_blocks(set(organisation_keys[1:])):
+            if block not in taken:
+                self.lookup_blocks.append((block, rows))
+        self.lookup_resource_rows = list(lookups.resource_rows(resource))
 
+        self.old_entity_rows = self._old_entity_rows(
+            [r for _, rows in self.lookup_blocks for r in rows] + self.lookup_resource_rows)
+        self.entity_organisation_rows = [r for r in index.entity_organisation if r.get("dataset", "") in ("", dataset)]
+
+    def _old_entity_rows(self, lookup_rows):
+        """The old-entity.csv rows of the chains of redirections that start at these rows' entities."""
+        index = self.index
         # only entities old-entity.csv names start a chain of redirections
         entities = set()
         if index.old_entity:
-            entities = {r.get("entity", "").strip() for _, rows in self.lookup_blocks for r in rows}
-            entities.update(r.get("entity", "").strip() for r in self.lookup_resource_rows)
+            entities = {r.get("entity", "").strip() for r in lookup_rows}
         seen, old, todo = set(), [], sorted(e for e in entities if e and e in index.old_entity)
         while todo:
             entity = todo.pop()
@@ -254,16 +256,19 @@ class ResourceConfig:
                 old.append(row)
                 if row.get("entity", "").strip():
                     todo.append(row.get("entity", "").strip())
-        self.old_entity_rows = sorted(old, key=lambda r: r.line)
-        self.entity_organisation_rows = [r for r in index.entity_organisation if r.get("dataset", "") in ("", dataset)]
+        return sorted(old, key=lambda r: r.line)
 
     # --- canonical text -------------------------------------------------------------------------------
-    def text(self):
+    def text(self, asked=None):
         """Canonical text of every row this resource's transform can use.
 
         A JSON line naming the resource, then per file a line "#<file>,<sorted columns>" and the
         rows' values in that column order: general rows in file order, then the rows scoped to the
         resource or its endpoints in file order (each row's scope is in its own values).
+
+        asked (a lookup_keys.Asked: the lookup keys this resource's transform asked): of the general
+        lookup rows, only those that can answer one of those keys, and the old-entity rows of their
+        chains (the other rows cannot change its output).
         """
         head = {"dataset": self.dataset, "resource": self.resource,
                 "endpoints": sorted(self.endpoints), "organisations": sorted(self.organisations)}
@@ -274,15 +279,24 @@ class ResourceConfig:
             parts.append(index.block_text(name, ("general", self.dataset), general))
             specific = sorted({id(r): r for r in endpoint_rows + resource_rows}.values(), key=lambda r: r.line)
             parts.append(_block_text(name, index.columns[name], specific))
-        for key, rows in self.lookup_blocks:
-            parts.append(index.block_text("lookup", key, rows))
+        if asked is None:
+            for key, rows in self.lookup_blocks:
+                parts.append(index.block_text("lookup", key, rows))
+            old_entity_rows = self.old_entity_rows
+        else:
+            selected = []
+            for key, rows in self.lookup_blocks:
+                rows = [r for r in rows if asked.selects(r)]
+                parts.append(_block_text("lookup", index.columns["lookup"], rows))
+                selected.extend(rows)
+            old_entity_rows = self._old_entity_rows(selected + self.lookup_resource_rows)
         parts.append(_block_text("lookup", index.columns["lookup"], self.lookup_resource_rows))
-        parts.append(_block_text("old-entity", index.columns["old-entity"], self.old_entity_rows))
+        parts.append(_block_text("old-entity", index.columns["old-entity"], old_entity_rows))
         parts.append(index.block_text("entity-organisation", self.dataset, self.entity_organisation_rows))
         return "".join(parts)
 
-    def digest(self):
-        return hashlib.sha256(self.text().encode("utf-8")).hexdigest()
+    def digest(self, asked=None):
+        return hashlib.sha256(self.text(asked).encode("utf-8")).hexdigest()
 
     # --- what the rows mean -------------------------------------------------------------------------
     def _by_field(self, name, order, key="field", value=None):
@@ -402,6 +416,14 @@ def config_index(pipeline_dir, specification=None):
     index = ConfigIndex(pipeline_dir, specification)
     _INDEXES[key] = (signature, index)
     return index
+
+
+def build_lookup_index(pipeline_dir, output):
+    """Index pipeline_dir's lookup.csv into output (lookup_index.py); returns the number of rows."""
+    if not os.path.isdir(pipeline_dir):
+        raise UserError("pipeline directory not found", pipeline_dir)
+    rows, columns = _load(pipeline_dir, "lookup")
+    return build_index(rows, columns, os.path.join(pipeline_dir, "lookup.csv"), output)
 
 
 def effective_config(pipeline_dir, dataset, resource, endpoints=(), organisations=(), specification=None):

@@ -27,6 +27,7 @@ from .harmonise import Harmonise, load_category_values
 from .issues import IssueLog
 from .logs import code_version, write_column_field, write_converted_resource, write_dataset_resource
 from .lookup import EntityOrganisations, Lookups
+from .lookup_keys import Asked, RecordingLookups
 from .mapping import Concat, Filter, Map
 from .normalise import Reader, Unreadable, compile_skips
 from .organisation import Organisations
@@ -154,11 +155,12 @@ def finish_conversion(background, resource_path, converted_dir, tmp):
 class Transform:
     """The phases of one resource, built once from its configuration."""
 
-    def __init__(self, specification, config, organisations, issues, entry_date="", cache_dir=None):
+    def __init__(self, specification, config, organisations, issues, entry_date="", cache_dir=None, asked=None):
         spec = specification
         dataset = config.dataset
         self.config = config
         self.issues = issues
+        self.asked = asked  # a lookup_keys.Asked: the lookup keys the run asks are recorded in it
         migrations = config.migrations()
         fieldnames = list(dict.fromkeys(spec.schema_fields(dataset) + list(migrations) + list(ENTITY_KEY_FIELDS)))
         self.fieldnames = fieldnames
@@ -249,13 +251,17 @@ class Transform:
             self.map.plan(self.concat.columns(reader.header))
 
     def _run(self, reader, out, resource, chunk_size, parallel=False):
-        facts = FactWriter(out, resource, self.config.index.specification, self.config.dataset, self.lookups,
+        asked = self.asked
+        lookups = self.lookups if asked is None else RecordingLookups(self.lookups, asked)
+        facts = FactWriter(out, resource, self.config.index.specification, self.config.dataset, lookups,
                            self.issues, self.migrate.keep, self.combine, self.odp,
                            check_duplicates=not self.combine.fields)
         facts.header()
         chunks = self.looked_up_chunks(reader, chunk_size, parallel)
         try:
             for chunk in chunks:
+                if asked is not None:
+                    asked.entries(chunk)
                 entities = {}
                 for entry in chunk:
                     if entry.row.get("entity"):
@@ -274,8 +280,11 @@ class Transform:
 def transform(resource_path, output_path, *, dataset, pipeline_dir, organisation_path, specification=None,
               specification_dir="specification", endpoints=(), organisations=(), entry_date="", resource=None,
               issue_dir, column_field_dir, dataset_resource_dir, converted_resource_dir, converted_dir=None,
-              cache_dir="var/cache", chunk_size=CHUNK_SIZE, parallel_bytes=None):
+              cache_dir="var/cache", chunk_size=CHUNK_SIZE, parallel_bytes=None, config_stamp=None):
     """Transform one resource; returns a summary dict. Conversion failures are logged, not raised.
+
+    config_stamp: the resource's configuration stamp (stamps.py), brought up to date with the lookup
+    keys this run asked (the output is then left newer than the stamp).
 
     parallel_bytes: a converted CSV of at least this many bytes runs on two cores (default
     PARALLEL_BYTES or $PLANNING_TRANSFORM_PARALLEL_BYTES; negative: never)."""
@@ -298,10 +307,11 @@ def transform(resource_path, output_path, *, dataset, pipeline_dir, organisation
         # every configuration error surfaces here, before any output is written (a conversion
         # started in the background is stopped)
         organisation_patches = [(p, v) for p, v, _ in config.patches().get("OrganisationURI", [])]
+        asked = Asked(config.organisations)
         job = Transform(spec, config, Organisations(organisation_path, patches=organisation_patches), issues,
-                        entry_date, cache_dir)
+                        entry_date, cache_dir, asked)
         # work needed anyway, done while a conversion in the background finishes
-        hashes = {"code-version": code_version(), "config-hash": config.digest(), "specification-hash": spec.digest}
+        hashes = {"code-version": code_version(), "config-hash": "", "specification-hash": spec.digest}
         if background is not None:  # a big resource: its worker, forked later, inherits these modules
             from .parallel import preload
 
@@ -341,6 +351,8 @@ def transform(resource_path, output_path, *, dataset, pipeline_dir, organisation
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)
 
+    # the configuration the output depends on: lookup rows only those that answer a key it asked (lookup_keys.py)
+    hashes["config-hash"] = config.digest(asked)
     write_column_field(os.path.join(column_field_dir, resource + ".csv"), dataset, resource, column_fields)
     write_dataset_resource(os.path.join(dataset_resource_dir, resource + ".csv"), {
         "dataset": dataset, "resource": resource,
@@ -355,5 +367,10 @@ def transform(resource_path, output_path, *, dataset, pipeline_dir, organisation
     write_converted_resource(os.path.join(converted_resource_dir, resource + ".csv"), dataset, resource,
                              f"{elapsed:.3f}" if isinstance(elapsed, (int, float)) else (elapsed or ""),
                              summary["status"], summary["exception"])
+    if config_stamp:
+        from .stamps import record_asked
+
+        if record_asked(config_stamp, asked, hashes["config-hash"]):
+            os.utime(output_path)  # newer than the stamp it just rewrote: Make sees it up to date
     summary["issues"] = issues.summary()
     return summary

@@ -3,6 +3,12 @@ when that resource's effective configuration (or its plan row, or its organisati
 
 Written with write_if_changed, so Make sees a new mtime only then; the transformed file depends on
 its stamp. Stamps of resources no longer planned for the collection's datasets are deleted.
+
+Of lookup.csv's general rows a stamp hashes only those that can answer a lookup key the resource's
+last transform asked (lookup_keys.py), recorded beside the stamp (<resource>.keys) by that
+transform, which also brings the stamp's config-hash up to date with them before it finishes (so
+its output stays newer than the stamp). A resource not transformed yet, or whose record is lost,
+has every row of its lookup blocks hashed: it is transformed, and the record made.
 """
 import hashlib
 import json
@@ -11,6 +17,7 @@ import os
 from ..csvio import read_csv
 from ..files import write_if_changed
 from .config import ConfigIndex
+from .lookup_keys import Asked
 
 PLAN_COLUMNS = ("dataset", "resource", "path", "endpoints", "organisations", "entry-date")
 
@@ -25,6 +32,27 @@ def organisation_rows(path):
     return {r["organisation"]: r for r in read_csv(path, ("organisation",)) if r.get("organisation")}
 
 
+def stamp_text(stamp):
+    return json.dumps(stamp, indent=1, sort_keys=True) + "\n"
+
+
+def keys_path(stamp_path):
+    return os.path.splitext(stamp_path)[0] + ".keys"
+
+
+def record_asked(stamp_path, asked, config_hash):
+    """After a transform: keep the lookup keys it asked beside its stamp, and set the stamp's
+    config-hash to the one those keys give. Returns whether the stamp was rewritten."""
+    asked.write(keys_path(stamp_path))
+    try:
+        with open(stamp_path, encoding="utf-8") as f:
+            stamp = json.load(f)
+    except (OSError, ValueError):
+        return False  # no stamp (a transform run by hand): nothing to bring up to date
+    stamp["config-hash"] = config_hash
+    return write_if_changed(stamp_path, stamp_text(stamp))
+
+
 def write_stamps(pipeline_dir, plan_path, stamp_dir, specification=None, organisation_path=None):
     """Returns (stamps written, stamps unchanged, stamps deleted)."""
     index = ConfigIndex(pipeline_dir, specification)
@@ -35,18 +63,18 @@ def write_stamps(pipeline_dir, plan_path, stamp_dir, specification=None, organis
         dataset, resource = row["dataset"], row["resource"]
         endpoints, orgs = _split(row["endpoints"]), _split(row["organisations"])
         config = index.resource_config(dataset, resource, endpoints, orgs)
+        path = os.path.join(stamp_dir, dataset, resource + ".json")
         stamp = {
             "dataset": dataset, "resource": resource, "path": row["path"],
             "endpoints": sorted(set(endpoints)), "organisations": sorted(set(orgs)), "entry-date": row["entry-date"],
-            "config-hash": config.digest(),
+            "config-hash": config.digest(Asked.read(keys_path(path))),
         }
         if organisations:
             rows = [organisations.get(o, {}) for o in sorted(set(orgs))]
             stamp["organisation-hash"] = hashlib.sha256(
                 json.dumps(rows, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
-        path = os.path.join(stamp_dir, dataset, resource + ".json")
-        planned.setdefault(dataset, set()).add(resource + ".json")
-        if write_if_changed(path, json.dumps(stamp, indent=1, sort_keys=True) + "\n"):
+        planned.setdefault(dataset, set()).add(resource)
+        if write_if_changed(path, stamp_text(stamp)):
             written += 1
         else:
             unchanged += 1
@@ -60,7 +88,8 @@ def write_stamps(pipeline_dir, plan_path, stamp_dir, specification=None, organis
         if not os.path.isdir(directory):
             continue
         for name in sorted(os.listdir(directory)):
-            if name.endswith(".json") and name not in planned.get(dataset, ()):
+            resource, extension = os.path.splitext(name)
+            if extension in (".json", ".keys") and resource not in planned.get(dataset, ()):
                 os.unlink(os.path.join(directory, name))
-                deleted += 1
+                deleted += extension == ".json"
     return written, unchanged, deleted
