@@ -112,6 +112,11 @@ serve: | $(VENV_READY)
 dags: | $(VENV_READY)
 	$(PYTHON) bin/generate-dags --specification-dir $(SPECIFICATION_DIR) --config orchestration/config.json --output-dir orchestration/dags
 
+# only the configuration checks (specification and every collection), e.g. in CI before a merge
+check: | $(VENV_READY)
+	@$(PYTHON) bin/check-config
+.PHONY: check
+
 .PHONY: all $(COLLECTION_TARGETS) $(STAGES) save restore organisation digital-land serve dags
 endif
 

@@ -13,7 +13,7 @@ TRANSFORM_CODE := $(LIBRARY_CORE) bin/transform \
 $(eval $(call code-stamp,transform,$(TRANSFORM_CODE)))
 TRANSFORM_DEPENDENCIES := var/code/transform.stamp $(ORGANISATION_CSV)
 
-$(VAR_C)config-stamps.done: $(PLAN_CSV) $(wildcard $(PIPELINE_DIR)*.csv) | $(VENV_READY)
+$(VAR_C)config-stamps.done: $(PLAN_CSV) $(wildcard $(PIPELINE_DIR)*.csv) | $(VENV_READY) $(CHECK_DONE)
 	@$(PYTHON) bin/config-stamps --pipeline-dir $(PIPELINE_DIR) --plan $(PLAN_CSV) --stamp-dir $(CONFIG_STAMP_DIR)
 	@mkdir -p $(@D) && touch $@
 
@@ -28,5 +28,5 @@ define run-transform
 	  --converted-dir $(CONVERTED_DIR) $(2) $< $@
 endef
 
-transform: transformed
+transform: transformed | $(CHECK_DONE)
 .PHONY: transform transformed

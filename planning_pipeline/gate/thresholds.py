@@ -50,20 +50,25 @@ def _value(check, text, path, line):
     return value
 
 
+def read_threshold_row(row, path, line):
+    """(check, field, threshold) of one threshold.csv row; a bad row is a UserError naming its line."""
+    check, field = row.get("check", "").strip(), (row.get("field") or "").strip()
+    if check not in DEFAULTS:
+        raise UserError(f"unknown check {check!r}: expected one of {', '.join(DEFAULTS)} ({DOCS})", path, line)
+    if field and check != "blank":
+        raise UserError(f"a field is only given for the blank check, not {check} ({DOCS})", path, line)
+    return check, field, _value(check, row.get("threshold") or "", path, line)
+
+
 def read_thresholds(path, dataset):
     """The thresholds for dataset: defaults, then the file's rows for every dataset, then its own."""
     general, own = ({}, {}), ({}, {})
     if path and os.path.exists(path):
         for line, row in enumerate(read_csv(path, ("check", "threshold")), 2):
-            check, field = row["check"].strip(), row.get("field", "").strip()
-            if check not in DEFAULTS:
-                raise UserError(f"unknown check {check!r}: expected one of {', '.join(DEFAULTS)} ({DOCS})", path, line)
-            if field and check != "blank":
-                raise UserError(f"a field is only given for the blank check, not {check} ({DOCS})", path, line)
+            check, field, value = read_threshold_row(row, path, line)
             target = own if row.get("dataset", "").strip() == dataset else general
             if row.get("dataset", "").strip() not in ("", dataset):
                 continue
-            value = _value(check, row["threshold"], path, line)
             if field:
                 target[1][field] = value
             else:

@@ -27,7 +27,7 @@ def test_a_missing_replacement_is_reported_and_the_collection_still_builds(make_
     workspace = make_workspace(CAZ)
     c = workspace / "collection" / CAZ
     with open(c / "old-resource.csv", "a", newline="") as f:
-        f.write(f"{GLA},301,{NEVER_COLLECTED},\r\n")
+        f.write(f"{GLA},301,{NEVER_COLLECTED}\r\n")
     output = make(workspace, f"collection/{CAZ}")
     message = (f"collection/{CAZ}/old-resource.csv:2: resource {GLA} is redirected to {NEVER_COLLECTED}, "
                f"which is not in collection/{CAZ}/resource/")
