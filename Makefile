@@ -45,7 +45,11 @@ $(firstword $(LOCK_GOALS)):
 	  flock -w $(LOCK_WAIT) 9 || { echo "make: gave up waiting $(LOCK_WAIT) s for $(LOCK_FILE)" >&2; exit 1; }; \
 	fi; \
 	if [ -x $(PYTHON) ]; then $(PYTHON) bin/clean-temporaries --collection $(COLLECTION) --datasette-dir $(or $(DATASETTE_DIR),var/datasette/) || exit 1; fi; \
-	MAKELEVEL= $(MAKE) PIPELINE_LOCKED=$(COLLECTION) $(MAKECMDGOALS) || exit $$?; \
+	started=$$EPOCHREALTIME; steps=var/run/$(COLLECTION).$$$$.steps; mkdir -p var/run; \
+	PIPELINE_STEP_LOG=$(CURDIR)/$$steps MAKELEVEL= $(MAKE) PIPELINE_LOCKED=$(COLLECTION) $(MAKECMDGOALS); status=$$?; \
+	if [ "$(V)" != 1 ] && [ -x $(PYTHON) ]; then \
+	  $(PYTHON) bin/step-summary --log $$steps --label "$(COLLECTION)" --started $$started; fi; \
+	rm -f $$steps; [ $$status = 0 ] || exit $$status; \
 	if [ "$(HELD_REPORT)" != later ] && ls $(DATASET_DIR)held/*.sqlite3 >/dev/null 2>&1; then \
 	  $(PYTHON) bin/run-summary --collection $(COLLECTION) --date $(TODAY) --only-held; fi
 $(wordlist 2,$(words $(LOCK_GOALS)),$(LOCK_GOALS)): $(firstword $(LOCK_GOALS)) ;
@@ -54,6 +58,7 @@ endif
 else
 # ---- one collection: its whole graph -------------------------------------------------------
 .DEFAULT_GOAL := collection
+include makerules/output.mk
 include makerules/collection.mk
 include makerules/transform.mk
 include makerules/dataset.mk

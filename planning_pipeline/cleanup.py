@@ -53,6 +53,9 @@ def stale_temporaries(root, collection, datasets, datasette_dir=None, now=None):
             found += _hidden(join(directory, d))
     found += _hidden(join("collection", collection, "resource"), lambda n: n.startswith(".collect-"))
     found += _hidden(join("var", collection), _is_temporary)
+    with contextlib.suppress(FileNotFoundError):  # the steps log of a killed run (bin/step)
+        found += [join("var", "run", n) for n in os.listdir(join("var", "run"))
+                  if n.startswith(f"{collection}.") and n.endswith(".steps")]
     resources = {r["resource"] for r in read_csv(join("collection", collection, "resource.csv"), ("resource",))}
     found += _hidden(join("var", "converted"), lambda n: n[1:].split(".", 1)[0] in resources)
 

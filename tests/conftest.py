@@ -9,6 +9,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # tests/local_servers.py
 
+# Every make a test runs prints its command lines (V=1), as the tests of the graph read them to see which
+# steps ran; tests/test_output.py runs make without it, as a user does, for the short step lines.
+os.environ["V"] = "1"
+
 
 PROJECT = ("Makefile", "makerules", "bin", "planning_pipeline", "specification", "example", "requirements.txt",
            "plugins", "orchestration")

@@ -93,7 +93,7 @@ def test_retiring_a_resource_in_old_resource_csv_is_published_without_friction(e
     with open(example_copy / "collection" / EXAMPLE / "old-resource.csv", "a", newline="") as f:
         f.write(f"{SOUTHWARK_RESOURCE},410,,withdrawn\r\n")
     result = build(example_copy, database)
-    assert f"gate: {EXAMPLE}: published: 15 entities (0 added, 53 removed" in result.stderr
+    assert f"gate: {EXAMPLE}: published: 15 entities (0 added, 53 removed" in result.stdout
     assert postgis_count(database) == 15
     changes = (example_copy / "dataset" / f"{EXAMPLE}-changes.csv").read_text()
     assert changes.count("retired (410)") == 53
@@ -133,14 +133,15 @@ def test_a_killed_run_leaves_no_temporaries_after_the_next_run(example_copy):
     left = [f"dataset/.{EXAMPLE}.sqlite3.a1b2c3.tmp", f"dataset/.{EXAMPLE}.sqlite3.a1b2c3.scratch0",
             f"var/assembled/.{EXAMPLE}.sqlite3.x9y8z7.tmp", f"dataset/flattened/.{EXAMPLE}.geojson.q1w2e3.tmp",
             f"var/transformed/{EXAMPLE}/.{SOUTHWARK_RESOURCE}.csv.r4t5y6.tmp",
-            f"collection/{EXAMPLE}/resource/.collect-abc123.part", "var/datasette/.conservation-area.sqlite3.k8l9.tmp"]
+            f"collection/{EXAMPLE}/resource/.collect-abc123.part", "var/datasette/.conservation-area.sqlite3.k8l9.tmp",
+            f"var/run/{EXAMPLE}.12345.steps"]
     for path in left:
         os.makedirs(os.path.dirname(example_copy / path), exist_ok=True)
         with open(example_copy / path, "wb") as f:
             f.truncate(1 << 20)
     result = run_make(example_copy, f"collection/{EXAMPLE}")
     assert f"clean: removed dataset/.{EXAMPLE}.sqlite3.a1b2c3.scratch0, left by an interrupted run" in result.stderr
-    assert temporaries(example_copy) == []
+    assert temporaries(example_copy) == [] and not (example_copy / "var" / "run" / f"{EXAMPLE}.12345.steps").exists()
     assert sqlite_count(example_copy / DATASET) == 68
     with sqlite3.connect(example_copy / DATASET) as conn:
         assert conn.execute("SELECT count(*) FROM entity WHERE name = 'Killed'").fetchone()[0] == 1
