@@ -88,6 +88,18 @@ def test_a_build_that_loses_most_entities_is_held_and_the_last_good_one_stays_pu
     assert not (example_copy / "dataset" / "held").exists()
 
 
+def test_retiring_every_resource_of_a_dataset_empties_it_everywhere_it_is_published(example_copy, database):
+    build(example_copy, database)
+    collection = example_copy / "collection" / EXAMPLE
+    resources = [line.split(",")[0] for line in (collection / "resource.csv").read_text().splitlines()[1:] if line]
+    with open(collection / "old-resource.csv", "a", newline="") as f:
+        f.writelines(f"{resource},410,,withdrawn\r\n" for resource in resources)
+    result = build(example_copy, database)
+    assert f"gate: {EXAMPLE}: published: 0 entities (0 added, 68 removed" in result.stdout
+    assert sqlite_count(example_copy / DATASET) == 0 and postgis_count(database) == 0
+    assert served_count(example_copy) == 0
+
+
 def test_retiring_a_resource_in_old_resource_csv_is_published_without_friction(example_copy, database):
     build(example_copy, database)
     with open(example_copy / "collection" / EXAMPLE / "old-resource.csv", "a", newline="") as f:
