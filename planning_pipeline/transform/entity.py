@@ -79,7 +79,12 @@ class LookupPhase:
         minimum, maximum = self.minimum, self.maximum
         for entry in entries:
             row = entry.row
-            found = self.entities(entry)
+            # a row that gives its own entity number keeps it (as upstream): only the others are looked
+            # up, so two references lookup keys cannot tell apart (II and II*) stay two entities; the
+            # number is used as given (range-checked, not redirected: old-entity.csv redirects numbers
+            # the lookup gives, and a configuration stamp hashes only the old-entity rows of those)
+            given = (row.get("entity") or "").strip()
+            found = [given] if given.isdigit() else self.entities(entry)
             if not found:
                 reference = row.get("reference", "")
                 if reference:
@@ -96,7 +101,7 @@ class LookupPhase:
                     log(entry.line, entry.number, "entity", "entity number out of range", entity,
                         f"{entity} is outside {minimum}-{maximum}")
                 target = entry if i == 0 else entry.copy()
-                target.row["entity"] = self.lookups.redirected(entity)
+                target.row["entity"] = entity if given else self.lookups.redirected(entity)
                 out.append(target)
         return out
 

@@ -126,3 +126,20 @@ def test_lookup_key_parts_keep_only_lower_case_letters_digits_and_hyphens():
     for _ in range(20000):  # the shortcut for values with nothing to remove changes nothing
         value = "".join(rng.choice(chars) for _ in range(rng.randint(0, 6)))
         assert key_part(value) == re.sub(r"[^a-z0-9-]", "", value.lower()), value
+
+
+def test_a_row_that_gives_its_entity_keeps_it_and_only_the_others_are_looked_up(transform_csv):
+    # II and II* are one lookup key (ii); the resource gives each its own entity, so both stay
+    config = {"lookup": "conservation-area,,,local-authority-eng:SWK,II,44000009\n"
+                        "conservation-area,,,local-authority-eng:SWK,III,44000003"}
+    result = transform_csv("reference,name,entity\nII,two,44000001\nII*,two star,44000002\nIII,three,\n",
+                           config=config)
+    assert result.entities == ["44000001", "44000002", "44000003"]
+    assert not result.issues_of("unknown entity")
+
+
+def test_a_given_entity_is_used_as_given_and_range_checked(transform_csv):
+    config = {"old-entity": "44000001,301,44000011"}
+    result = transform_csv("reference,name,entity\nA,one,44000001\nB,two,12\n", config=config)
+    assert result.entities == ["44000001", "12"]
+    assert [i["value"] for i in result.issues_of("entity number out of range")] == ["12"]
