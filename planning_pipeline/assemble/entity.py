@@ -40,8 +40,9 @@ class EntityColumns:
 
 
 def fill_points(conn, columns, batch=5000):
-    """Set point to the geometry's centroid (6 decimal places, `POINT (x y)`) where point is blank, a batch of
-    entities at a time."""
+    """Set point to the geometry's centroid where point is blank, a batch of entities at a time, as upstream's
+    dataset writes it: `POINT(x y)`, no space, each coordinate "%.6f" (a point the data gives keeps the text
+    the point datatype gave it, `POINT (x y)` at 6 places, as upstream's facts have it)."""
     if "point" not in columns or "geometry" not in columns:
         return
     import shapely
@@ -58,11 +59,5 @@ def fill_points(conn, columns, batch=5000):
         empty = shapely.is_empty(centroids) | shapely.is_missing(centroids)
         xs, ys = shapely.get_x(centroids), shapely.get_y(centroids)
         conn.executemany("UPDATE entity SET point = ? WHERE entity = ?",
-                         [(f"POINT ({decimal6(x)} {decimal6(y)})", number)
+                         [(f"POINT({x:.6f} {y:.6f})", number)
                           for (number, _), x, y, skip in zip(rows, xs, ys, empty) if not skip])
-
-
-def decimal6(value):
-    """A coordinate at 6 decimal places, trailing zeros trimmed: 51.5, -0.104538, 0."""
-    text = f"{value:.6f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
