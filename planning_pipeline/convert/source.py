@@ -108,8 +108,13 @@ def _zip_source(path, limits):
                 yield from _text_source(head, lambda: zf.open(member.name), inside).rows()
         source.rows = rows
         return source
-    kind = {".gml": "xml", ".kml": "xml"}.get(member.suffix, "")
-    source.rows = lambda: spatial.rows(inside, kind, member.name)
+    if member.suffix in (".gml", ".kml", ".xml"):
+        def rows():
+            with archive.open_zip(path) as zf:
+                yield from _xml_rows(inside, lambda: zf.open(member.name), "xml", member.name)
+        source.rows = rows
+        return source
+    source.rows = lambda: spatial.rows(inside, "", member.name)
     return source
 
 
@@ -120,13 +125,13 @@ def _text_source(head, opener, gdal_path, copyable=False):
     found = encoding.detect(head)
     sample = head[found.bom_length:].decode(found.codec, errors="replace").replace("\x00", "")
     if detect.looks_binary(sample):
-        raise ConversionError("unsupported format: binary file of an unknown kind")
+        raise ConversionError("not a data file: binary content of no known format")
     kind = detect.text_kind(sample)
     charset = found.label
     if kind == "html":
         raise ConversionError("HTML page, not data (the endpoint returned a web page)")
     if kind == "xml":
-        return Source(f"application/xml;charset={charset}", rows=lambda: spatial.rows(gdal_path, "xml", "XML"))
+        return Source(f"application/xml;charset={charset}", rows=lambda: _xml_rows(gdal_path, opener, "xml", "XML"))
     if kind == "json":
         return Source("application/json", rows=lambda: _json_rows(gdal_path, found, opener))
     if not sample.strip():
@@ -135,6 +140,21 @@ def _text_source(head, opener, gdal_path, copyable=False):
     if copyable and found.codec == "utf-8" and not found.bom_length:
         source.verbatim = lambda output_path: _csv_verbatim(opener, output_path)
     return source
+
+
+def _chunks(opener, size=1 << 16):
+    with opener() as f:
+        while chunk := f.read(size):
+            yield chunk
+
+
+def _xml_rows(gdal_path, opener, kind, name):
+    """GML, KML or WFS through GDAL, once its entity declarations are known to be safe: GDAL would
+    otherwise give a document with an external or exploding entity as rows with values missing."""
+    refusal = detect.xml_entity_refusal(_chunks(opener))
+    if refusal:
+        raise ConversionError(refusal)
+    yield from spatial.rows(gdal_path, kind, name)
 
 
 def _csv_rows(found, opener):

@@ -106,6 +106,29 @@ def test_binary_junk_and_pdf_fail_clearly(run_convert):
     assert run_convert(b"%PDF-1.4\n...")[0]["exception"] == "unsupported format: PDF document"
 
 
+def test_random_and_compressed_bytes_named_csv_fail_as_not_data(run_convert):
+    import bz2
+    import lzma
+    import random
+    import zlib
+    noise = random.Random(11).randbytes(200_000)
+    text = "".join(f"{i},Conservation area {i},2020-01-{i % 28 + 1:02d}\n" for i in range(5000)).encode()
+    for content in (noise, bz2.compress(text), lzma.compress(text), zlib.compress(text),
+                    b"\x7fELF\x02\x01\x01" + noise[:5000]):
+        result, rows = run_convert(content, name="data.csv")
+        assert result["status"] == "failed" and rows is None
+        assert result["exception"] == "not a data file: binary content of no known format"
+
+
+def test_text_with_a_few_control_characters_or_many_accents_still_converts(run_convert):
+    welsh = "reference,name\n" + "".join(f"{i},Ffordd Ŵyn – Côr Eglwys Dewi Sant é è ô\x0b\n" for i in range(300))
+    for content in (welsh.encode("utf-8"), welsh.replace("Ŵ", "W").encode("cp1252"),
+                    "reference,name\n1,a\x1bb\n2,c\n3,d\n4,e\n5,f\n6,g\n7,h\n8,i\n9,j\n10,k\n11,l\n".encode()):
+        result, rows = run_convert(content)
+        assert result["status"] == "success", result["exception"]
+        assert rows[0] == ["reference", "name"]
+
+
 def test_missing_resource_fails_without_raising(tmp_path):
     from planning_pipeline.convert import convert
     result = convert(str(tmp_path / "missing"), str(tmp_path / "o.csv"))
