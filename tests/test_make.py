@@ -62,6 +62,50 @@ def test_editing_one_endpoints_mapping_retransforms_only_its_resources(workspace
     assert len(transformed(make(workspace, f"collection/{CAZ}"))) == 3
 
 
+def add_endpoint(workspace, name, content, organisation):
+    """A new file: endpoint of the collection, with its source row; returns the endpoint's hash."""
+    import hashlib
+    url = f"file:example/{CAZ}/{name}"
+    (workspace / "example" / CAZ / name).write_text(content)
+    endpoint = hashlib.sha256(url.encode()).hexdigest()
+    with open(workspace / "collection" / CAZ / "endpoint.csv", "a") as f:
+        f.write(f"{endpoint},{url},,,2026-12-01T00:00:00Z,2026-12-01,\n")
+    with open(workspace / "collection" / CAZ / "source.csv", "a") as f:
+        f.write(f"{endpoint[:32]},,{CAZ},,{endpoint},,{organisation},{CAZ},2026-12-01T00:00:00Z,,\n")
+    return endpoint
+
+
+def test_a_new_resource_and_the_entities_assigned_to_it_retransform_only_that_resource(workspace):
+    make(workspace, f"collection/{CAZ}")
+    # a second GLA endpoint: its references are in the same lookup block (prefix, GLA) as GLA's resource
+    add_endpoint(workspace, "gla-extra.csv", "reference,name,geometry\n"
+                 'CAZ-NEW-1,Extra one,"POLYGON((-0.1 51.5,-0.1 51.51,-0.09 51.51,-0.1 51.5))"\n'
+                 'CAZ-NEW-2,Extra two,"POLYGON((-0.2 51.5,-0.2 51.51,-0.19 51.51,-0.2 51.5))"\n',
+                 "local-authority-eng:GLA")
+    output = make(workspace, f"collection/{CAZ}")
+    (new,) = transformed(output)
+    assert new not in {"49d00c9ea82a", "b7cd7941c1c8", GLA_RESOURCE[:12]}
+    resource = next(p for p in (workspace / "collection" / CAZ / "resource").iterdir() if p.name.startswith(new))
+
+    lookup = workspace / "pipeline" / CAZ / "lookup.csv"
+    rows_before = lookup.read_text().count("\n")
+    subprocess.run([".venv/bin/python", "bin/assign-entities", "--dataset", CAZ, "--pipeline-dir", f"pipeline/{CAZ}",
+                    "--organisation-path", "dataset/organisation.csv", "--organisations", "local-authority-eng:GLA",
+                    str(resource)], cwd=workspace, check=True, capture_output=True)
+    assert lookup.read_text().count("\n") == rows_before + 2
+    output = make(workspace, f"collection/{CAZ}")
+    assert transformed(output) == {new}  # the rows appended answer only the new resource's references
+    assert "12 entities" in output
+
+    # a lookup row an existing resource reads (GLA's CAZ00000003) re-transforms that resource alone
+    lookup.write_text(lookup.read_text().replace(",CAZ00000003,2200003,", ",CAZ00000003,2200099,"))
+    output = make(workspace, f"collection/{CAZ}")
+    assert transformed(output) == {GLA_RESOURCE[:12]}
+    import sqlite3
+    with sqlite3.connect(workspace / "dataset" / f"{CAZ}.sqlite3") as conn:
+        assert conn.execute("SELECT count(*) FROM entity WHERE entity = 2200099").fetchone() == (1,)
+
+
 def test_touching_configuration_without_changing_it_redoes_nothing(workspace):
     make(workspace, f"collection/{CAZ}")
     os.utime(workspace / "pipeline" / CAZ / "column.csv")
