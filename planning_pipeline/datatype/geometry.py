@@ -19,9 +19,11 @@ multipolygon, for each value:
    simplifier to drop a vertex, see _maybe_simplifiable), which gives the same result faster;
 5. set_precision(1e-6, pointwise) is not needed: after 3 and 4 every coordinate is on that grid;
 6. if invalid: "invalid geometry - fixed" (value: GEOS's reason, e.g. "Self-intersection[0.5 0.5]"),
-   make_valid, keep the polygons, buffer(0) if still invalid; if nothing polygonal is left,
-   "invalid geometry - not fixable" and the value is rejected (a geometry still invalid after
-   buffer(0) is kept, with that issue);
+   make_valid, keep the polygons, buffer(0) if still invalid; a shape with no area (its points on a
+   line, or all one point: upstream publishes the line) is kept as a polygon about a metre wide
+   around it, with "invalid geometry - fixed" saying so; if nothing is left at all, "invalid
+   geometry - not fixable" and the value is rejected (a geometry still invalid after buffer(0) is
+   kept, with that issue);
 7. every polygon's exterior ring counter-clockwise, holes clockwise (RFC 7946);
 8. MULTIPOLYGON WKT, fixed 6 decimal places, no space after commas.
 
@@ -39,6 +41,7 @@ from .wkt import format_multipolygons, format_numbers, format_points, round6
 
 GEOMETRY_DATATYPES = ("multipolygon", "point")
 SIMPLIFY_TOLERANCE = 0.000001
+COLLAPSED_BUFFER = 0.00001  # degrees (about a metre): what a shape with no area is widened by
 # three points in a strip of width 2 * tolerance have a smallest altitude of at most 2 * tolerance
 _COLLINEAR = 2.2 * SIMPLIFY_TOLERANCE
 
@@ -59,6 +62,7 @@ _MESSAGES = {
     "invalid geometry - not fixable": "invalid geometry could not be repaired",
     "Unexpected geom type within GeometryCollection": "geometry collection has no polygons",
 }
+COLLAPSED_MESSAGE = "polygon has no area (its points are on a line): kept as a polygon about 1 m wide around that line"
 _EXPECTED = {"multipolygon": "Geometry must be a polygon or multipolygon", "point": "Geometry must be a point"}
 
 
@@ -277,13 +281,24 @@ def _explode_polygonal(geom):
 
 
 def _repair(geom):
-    """make_valid, keep polygons, buffer(0) if still invalid -> (MultiPolygon or None, valid)."""
-    fixed = _explode_polygonal(shapely.make_valid(geom))
+    """make_valid, keep polygons, buffer(0) if still invalid -> (MultiPolygon or None, valid, collapsed).
+    A shape with no area left (all its points on a line, or on one point) is kept as a polygon a
+    metre or so wide around what is left of it, rather than lost: collapsed is then True."""
+    valid = shapely.make_valid(geom)
+    fixed = _explode_polygonal(valid)
     if fixed is not None and not fixed.is_valid:
         fixed = _explode_polygonal(shapely.buffer(fixed, 0))
-    if fixed is None:
-        return None, False
-    return fixed, bool(fixed.is_valid)
+    if fixed is not None:
+        return fixed, bool(fixed.is_valid), False
+    if valid.is_empty:
+        return None, False, False
+    widened = _explode_polygonal(shapely.buffer(valid, COLLAPSED_BUFFER, quad_segs=1, cap_style="square",
+                                                join_style="mitre"))
+    if widened is not None:  # on the 6 dp grid, without the collinear vertices of joined segments
+        widened = _explode_polygonal(shapely.simplify(shapely.set_precision(widened, SIMPLIFY_TOLERANCE), 0))
+    if widened is None or not widened.is_valid:
+        return None, False, False
+    return widened, True, True
 
 
 def _multipolygons(values, sinks):
@@ -333,14 +348,17 @@ def _multipolygons(values, sinks):
     for j in np.flatnonzero(accepted & ~valid).tolist():
         geom = replaced.get(j, geoms[j])
         reason = shapely.is_valid_reason(geom)
-        fixed, ok = _repair(geom)
+        fixed, ok, collapsed = _repair(geom)
         sink = sinks[members[j]]
         if fixed is None:
-            _log(sink, "invalid geometry - not fixable", reason)
+            _log(sink, "invalid geometry - not fixable", reason, "invalid geometry could not be repaired: the value is dropped")
             accepted[j] = False
             replaced.pop(j, None)
             continue
-        _log(sink, "invalid geometry - fixed" if ok else "invalid geometry - not fixable", reason)
+        if collapsed:
+            _log(sink, "invalid geometry - fixed", reason, COLLAPSED_MESSAGE)
+        else:
+            _log(sink, "invalid geometry - fixed" if ok else "invalid geometry - not fixable", reason)
         replaced[j] = fixed
 
     text = format_multipolygons(_orient(coords, offsets), *offsets)

@@ -176,7 +176,13 @@ def test_the_vectorised_steps_match_upstreams_step_by_step_procedure():
     for value, result in zip(values, results):
         if not result:
             continue
-        assert result == upstream_steps(value), value
+        upstream = upstream_steps(value)
+        if upstream == "MULTIPOLYGON EMPTY":  # no area left: upstream loses the shape, we widen it (a metre)
+            widened, original = shapely.from_wkt(result), shapely.from_wkt(value)
+            assert widened.is_valid and widened.area > 0
+            assert shapely.hausdorff_distance(widened, original) < 0.00005, value
+            continue
+        assert result == upstream, value
         compared += 1
     assert compared > 100
 

@@ -162,9 +162,24 @@ def test_a_bow_tie_is_fixed_into_two_triangles():
     assert geom.area == pytest.approx(0.005)
 
 
-def test_a_collapsed_polygon_is_not_fixable():
+def test_a_polygon_with_no_area_is_kept_as_a_metre_wide_polygon_around_its_line():
     result, issues = run("multipolygon", "POLYGON ((-1 52, -0.9 52, -0.8 52, -1 52))")
-    assert (result, issues) == ("", ["invalid geometry - not fixable"])
+    assert issues == ["invalid geometry - fixed"]
+    assert result == "MULTIPOLYGON (((-0.799990 51.999990,-0.799990 52.000010,-1.000010 52.000010,-1.000010 51.999990,-0.799990 51.999990)))"
+    geom = shapely.from_wkt(result)
+    assert geom.is_valid and geom.geoms[0].exterior.is_ccw
+
+
+def test_a_polygon_whose_points_are_all_one_point_is_kept_as_a_small_square_around_it():
+    result, issues = run("multipolygon", "POLYGON ((-1 52, -1 52, -1 52, -1 52))")
+    assert issues == ["invalid geometry - fixed"]
+    assert shapely.from_wkt(result).centroid.equals_exact(shapely.Point(-1, 52), 1e-9)
+
+
+def test_a_collapsed_part_of_a_multipolygon_is_dropped_and_the_rest_kept():
+    result, issues = run("multipolygon", "MULTIPOLYGON (((-1 52, -0.9 52, -0.8 52, -1 52)), ((-1 52.1, -0.9 52.1, -0.9 52.2, -1 52.1)))")
+    assert issues == ["invalid geometry - fixed"]
+    assert result == "MULTIPOLYGON (((-0.900000 52.200000,-1.000000 52.100000,-0.900000 52.100000,-0.900000 52.200000)))"
 
 
 def test_rings_are_oriented_exterior_counter_clockwise_holes_clockwise():

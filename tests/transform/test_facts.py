@@ -126,3 +126,19 @@ def test_rows_with_different_fields_in_one_chunk_each_get_their_own_facts_in_sor
         "1700004": sorted(common + ["hectares"]),
         "1700005": sorted(common + ["hectares", "point"]),
     }
+
+
+def test_an_entity_whose_polygon_has_no_area_keeps_a_geometry_and_an_issue_naming_it(transform_csv):
+    config = {"lookup": "conservation-area,,,,A1,44000001\nconservation-area,,,,A2,44000002\nconservation-area,,,,A3,44000003"}
+    content = ('reference,name,geometry\n'
+               'A1,on a line,"POLYGON ((-0.1 51.5, -0.09 51.5, -0.08 51.5, -0.1 51.5))"\n'
+               'A2,fine,"POLYGON ((-0.1 51.5, -0.09 51.5, -0.09 51.51, -0.1 51.5))"\n'
+               'A3,not a shape,"POLYGON ((-0.1 51.5, -0.09"\n')
+    result = transform_csv(content, config=config)
+    assert result.entity(44000001)["geometry"].startswith("MULTIPOLYGON (((")
+    assert result.entity(44000002)["geometry"].startswith("MULTIPOLYGON (((")
+    assert "geometry" not in result.entity(44000003)
+    by_entity = {(i["entity"], i["issue-type"]): i for i in result.issues if i["field"] == "geometry"}
+    assert "no area" in by_entity[("44000001", "invalid geometry - fixed")]["message"]
+    assert ("44000003", "invalid WKT") in by_entity  # a shape that is lost always says so, for its entity
+    assert not any(e == "44000002" for e, _ in by_entity)
