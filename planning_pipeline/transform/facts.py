@@ -219,15 +219,24 @@ class FactWriter:
         self.out.write("".join(lines))
 
     def duplicate(self, entity, entry_date, value, line, number):
-        """Log entries giving the same reference for one entity and entry-date (held: one small key each)."""
-        key = f"{entity}\t{entry_date}\t{value}"
+        """Log entries of one entity and entry-date: the same reference twice, or references that
+        resolve to one entity (8/75 and 875 share the lookup key 875). The later entry's facts win
+        (entry-number breaks the tie in assemble), and both lines are named. One small key each."""
+        key = f"{entity}\t{entry_date}"
         first = self.references.get(key)
         if first is None:
-            self.references[key] = (line, number)
+            self.references[key] = (line, number, value, False)
             return
+        first_line, first_number, first_value, reported = first
+        if first_value == value:
+            message = (f"reference {value} is given by more than one entry with entry-date {entry_date} "
+                       f"(lines {first_line} and {line}): the later entry's facts win")
+        else:
+            message = (f"references {first_value} (line {first_line}) and {value} (line {line}) are one entity, "
+                       f"{entity}, with entry-date {entry_date}: the later entry's facts win")
         log = self.issues.log
-        message = f"reference {value} is given by more than one entry with entry-date {entry_date}"
-        if first:
-            self.references[key] = ()  # the first entry is reported once
-            log(first[0], first[1], "reference", "reference values are not unique", value, message, entity=entity)
+        if not reported:
+            self.references[key] = (first_line, first_number, first_value, True)  # the first entry is reported once
+            log(first_line, first_number, "reference", "reference values are not unique", first_value, message,
+                entity=entity)
         log(line, number, "reference", "reference values are not unique", value, message, entity=entity)

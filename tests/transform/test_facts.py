@@ -1,4 +1,5 @@
 """Facts: pivot, hash, prune, combine, reference-entity, reference uniqueness; chunking and isolation."""
+import os
 import hashlib
 
 from planning_pipeline.transform.facts import FACT_FIELDS, fact_hash
@@ -86,6 +87,35 @@ def test_references_given_by_several_entries_are_logged_when_nothing_is_combined
     config = {"lookup": LOOKUP, "combine": "conservation-area,,,name,;"}
     result = transform_csv("reference,name\nA1,one\nA2,two\nA1,again\n", config=config)
     assert result.issues_of("reference values are not unique") == []
+
+
+def test_references_that_resolve_to_one_entity_are_logged_on_both_lines_and_the_later_entry_wins(transform_csv):
+    config = {"lookup": "conservation-area,,,,875,44000001\nconservation-area,,,,876,44000002"}
+    result = transform_csv("reference,name\n8/75,first\n876,other\n875,second\n", config=config)
+    issues = result.issues_of("reference values are not unique")
+    assert [(i["line-number"], i["entry-number"], i["value"], i["entity"]) for i in issues] == [
+        ("2", "1", "8/75", "44000001"), ("4", "3", "875", "44000001")]
+    assert issues[0]["message"] == issues[1]["message"] == (
+        "references 8/75 (line 2) and 875 (line 4) are one entity, 44000001, with entry-date 2024-01-02: "
+        "the later entry's facts win")
+    names = sorted((f["entry-number"], f["value"]) for f in result.facts if f["entity"] == "44000001" and f["field"] == "name")
+    assert names == [("1", "first"), ("3", "second")]  # assemble's winner: the later entry-number
+
+
+def test_the_assembled_entity_of_colliding_references_has_the_later_entrys_values(transform_csv, tmp_path):
+    import sqlite3
+    import subprocess
+    config = {"lookup": "conservation-area,,,,875,44000001"}
+    result = transform_csv("reference,name\n8/75,first\n875,second\n", config=config)
+    database = tmp_path / "conservation-area.sqlite3"
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    subprocess.run([os.path.join(root, ".venv", "bin", "python"), os.path.join(root, "bin", "assemble"),
+                    "--dataset", "conservation-area", "--specification-dir", os.path.join(root, "specification"),
+                    "--organisation-path", os.path.join(root, "example", "organisation.csv"),
+                    "--transformed-dir", os.path.dirname(result.output_path), "--output", str(database)],
+                   check=True, capture_output=True)
+    with sqlite3.connect(database) as conn:
+        assert conn.execute("SELECT reference, name FROM entity").fetchall() == [("875", "second")]
 
 
 def test_chunk_size_does_not_change_any_output(transform_csv):
