@@ -277,6 +277,15 @@ class Transform:
         return facts
 
 
+def log_unknown_organisations(issues, organisations, known):
+    """A resource's organisation (from its sources) that organisation.csv does not know is an issue of
+    the resource as a whole (no line): its rows may then get no entity or the wrong priority."""
+    for organisation in organisations:
+        if not known.lookup(organisation):
+            issues.log("", "", "organisation", "invalid organisation", organisation,
+                       f"the resource's organisation '{organisation}' (source.csv) is not a known organisation")
+
+
 def transform(resource_path, output_path, *, dataset, pipeline_dir, organisation_path, specification=None,
               specification_dir="specification", endpoints=(), organisations=(), entry_date="", resource=None,
               issue_dir, column_field_dir, dataset_resource_dir, converted_resource_dir, converted_dir=None,
@@ -308,8 +317,8 @@ def transform(resource_path, output_path, *, dataset, pipeline_dir, organisation
         # started in the background is stopped)
         organisation_patches = [(p, v) for p, v, _ in config.patches().get("OrganisationURI", [])]
         asked = Asked(config.organisations)
-        job = Transform(spec, config, Organisations(organisation_path, patches=organisation_patches), issues,
-                        entry_date, cache_dir, asked)
+        known = Organisations(organisation_path, patches=organisation_patches)
+        job = Transform(spec, config, known, issues, entry_date, cache_dir, asked)
         # work needed anyway, done while a conversion in the background finishes
         hashes = {"code-version": code_version(), "config-hash": "", "specification-hash": spec.digest}
         if background is not None:  # a big resource: its worker, forked later, inherits these modules
@@ -334,6 +343,7 @@ def transform(resource_path, output_path, *, dataset, pipeline_dir, organisation
                 with open(converted_path, encoding="utf-8", errors="replace", newline="") as source, \
                         atomic_write(output_path) as out, atomic_write(issue_path) as issue_file:
                     issues.open(issue_file)
+                    log_unknown_organisations(issues, config.organisations, known)
                     reader = Reader(source, job.skips)
                     parallel = 0 <= threshold <= os.fstat(source.fileno()).st_size
                     facts = job.run(reader, out, resource, chunk_size, parallel)
