@@ -149,4 +149,5 @@ bench: $(VENV_READY)
 	$(PYTHON) bench/datatype_bench.py
 	$(PYTHON) bench/transform_bench.py
 	$(PYTHON) bench/assemble_bench.py
+	$(PYTHON) bench/collection_bench.py
 .PHONY: bench
