@@ -1,11 +1,13 @@
 """Vector tiles for a geography dataset: stream its entities into tippecanoe, publish an mbtiles file.
 
-Entities with a geometry (else a point) become newline-delimited GeoJSON features on tippecanoe's
-standard input, one layer named after the dataset. Retired entities (an end date today or earlier)
+Entities with a geometry (else a point) become newline-delimited GeoJSON features in a file
+tippecanoe reads, one layer named after the dataset; their sha256 is recorded in the mbtiles
+metadata, and a build whose features are those of the published file keeps it (no tippecanoe run). Retired entities (an end date today or earlier)
 and entities redirected or removed through old_entity are left out. tippecanoe writes to a
 temporary directory beside the output, which is renamed into place only when tippecanoe succeeded.
 """
 import datetime
+import hashlib
 import json
 import os
 import shutil
@@ -109,29 +111,35 @@ def build_tiles(dataset, sqlite_path, mbtiles_path, min_zoom=DEFAULT_MIN_ZOOM, m
             return 0
         command = [program, *TIPPECANOE_OPTIONS, f"--minimum-zoom={min_zoom}", f"--maximum-zoom={max_zoom}",
                    f"--layer={dataset}", f"--name={dataset}", f"--temporary-directory={work}", f"--output={output}"]
+        # the features are written out first, hashed on the way: tiles whose features (and options)
+        # are those of the published file are not built again (a change to fields tiles do not carry)
+        features_path = os.path.join(work, "features.ndjson")
+        digest = hashlib.sha256(" ".join(_options(command, mbtiles_path)).encode())
         count = 0
-        with open(stderr_path, "wb") as stderr:
-            process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=stderr, stderr=stderr)
-            broken = False
-            try:
+        try:
+            with open(features_path, "wb") as out:
                 for _, feature in _chain(first, rows):
-                    process.stdin.write(json.dumps(feature, ensure_ascii=False, separators=(",", ":")).encode() + b"\n")
+                    line = json.dumps(feature, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
+                    digest.update(line)
+                    out.write(line)
                     count += 1
-            except BrokenPipeError:
-                broken = True
-            finally:
-                try:
-                    process.stdin.close()
-                except BrokenPipeError:
-                    broken = True
-                status = process.wait()
-        if status != 0 or broken or not os.path.exists(output):
+        except OSError as error:  # a full disk, say
+            raise UserError(f"cannot write the features for tippecanoe ({error.strerror}) after {count} features; "
+                            f"{mbtiles_path} left as it was") from None
+        digest = digest.hexdigest()
+        if _features_digest(mbtiles_path) == digest:
+            log(f"build-tiles: {dataset}: {count} features, unchanged since {mbtiles_path} was built: kept")
+            return count
+        with open(stderr_path, "wb") as stderr:
+            status = subprocess.run(command + [features_path], stdin=subprocess.DEVNULL, stdout=stderr,
+                                    stderr=stderr).returncode
+        if status != 0 or not os.path.exists(output):
             with open(stderr_path, "rb") as f:
                 f.seek(max(0, os.path.getsize(stderr_path) - 4096))  # only its last words matter
                 message = " ".join(f.read().decode("utf-8", "replace").split())[-400:]
             why = f"exit status {status}" if status >= 0 else f"killed by signal {-status}"
             raise UserError(f"tippecanoe failed ({why}) after {count} features; {mbtiles_path} left as it was: {message}")
-        _stable_metadata(output, command, work, mbtiles_path)
+        _stable_metadata(output, command, mbtiles_path, digest)
         os.chmod(output, 0o644)
         os.replace(output, mbtiles_path)
         for what, n in sorted(skipped.items()):
@@ -142,14 +150,39 @@ def build_tiles(dataset, sqlite_path, mbtiles_path, min_zoom=DEFAULT_MIN_ZOOM, m
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _stable_metadata(output, command, work, mbtiles_path):
-    """Record the options without the temporary paths, so the same input gives the same file."""
+FEATURES_DIGEST = "features_sha256"  # metadata row: the sha256 of the options and features the tiles were built from
+
+
+def _options(command, mbtiles_path):
+    """The tippecanoe options without the temporary paths."""
     options = ["tippecanoe"] + [a for a in command[1:] if not a.startswith(("--temporary-directory=", "--output="))]
-    options.append("--output=" + os.path.basename(mbtiles_path))
+    return options + ["--output=" + os.path.basename(mbtiles_path)]
+
+
+def _features_digest(mbtiles_path):
+    """The features digest recorded in an mbtiles file, or None (no file, an older file, unreadable)."""
+    if not os.path.exists(mbtiles_path):
+        return None
+    try:
+        conn = sqlite3.connect(f"file:{mbtiles_path}?mode=ro", uri=True)
+        try:
+            row = conn.execute("SELECT value FROM metadata WHERE name = ?", (FEATURES_DIGEST,)).fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None
+    return row[0] if row else None
+
+
+def _stable_metadata(output, command, mbtiles_path, digest):
+    """Record the options without the temporary paths, so the same input gives the same file, and
+    the digest of what the tiles were built from."""
     conn = sqlite3.connect(output)
     try:
         with conn:
-            conn.execute("UPDATE metadata SET value = ? WHERE name = 'generator_options'", (" ".join(options),))
+            conn.execute("UPDATE metadata SET value = ? WHERE name = 'generator_options'",
+                         (" ".join(_options(command, mbtiles_path)),))
+            conn.execute("INSERT INTO metadata (name, value) VALUES (?, ?)", (FEATURES_DIGEST, digest))
     finally:
         conn.close()
 

@@ -160,12 +160,52 @@ def _limit_file_size():
 def test_a_tippecanoe_failure_leaves_the_previous_tiles(tmp_path, ca_sqlite):
     mbtiles = tmp_path / "conservation-area.mbtiles"
     mbtiles.write_bytes(b"the previous tiles")
-    # tippecanoe cannot write more than 16 KiB (as on a full disk): it fails part way
-    result = build(ca_sqlite, str(mbtiles), preexec_fn=_limit_file_size)
+    failing = tmp_path / "bin" / "tippecanoe"  # writes part of its output, then fails, as tippecanoe on a full disk
+    failing.parent.mkdir()
+    failing.write_text("#!/bin/sh\necho 'tippecanoe: No space left on device' >&2\nexit 106\n")
+    failing.chmod(0o755)
+    result = build(ca_sqlite, str(mbtiles), "--tippecanoe", str(failing))
     assert result.returncode == 2, result.stdout + result.stderr
-    assert "tippecanoe failed" in result.stderr and "Traceback" not in result.stderr
+    assert "tippecanoe failed (exit status 106)" in result.stderr and "No space left on device" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert mbtiles.read_bytes() == b"the previous tiles"
+    assert sorted(os.listdir(tmp_path)) == ["bin", "conservation-area.mbtiles", "conservation-area.sqlite3"]
+
+
+def test_a_full_disk_while_writing_the_features_leaves_the_previous_tiles(tmp_path, ca_sqlite):
+    mbtiles = tmp_path / "conservation-area.mbtiles"
+    mbtiles.write_bytes(b"the previous tiles")
+    result = build(ca_sqlite, str(mbtiles), preexec_fn=_limit_file_size)  # no file over 16 KiB
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "cannot write the features for tippecanoe" in result.stderr and "Traceback" not in result.stderr
     assert mbtiles.read_bytes() == b"the previous tiles"
     assert sorted(os.listdir(tmp_path)) == ["conservation-area.mbtiles", "conservation-area.sqlite3"]
+
+
+def test_tiles_are_not_rebuilt_when_their_features_are_unchanged(tmp_path, ca_sqlite):
+    import sqlite3
+    mbtiles = tmp_path / "conservation-area.mbtiles"
+    first = build(ca_sqlite, str(mbtiles))
+    assert first.returncode == 0 and "written to" in first.stdout
+    built = mbtiles.read_bytes()
+    mtime = os.stat(mbtiles).st_mtime_ns
+    again = build(ca_sqlite, str(mbtiles))
+    assert again.returncode == 0 and "unchanged" in again.stdout and "kept" in again.stdout
+    assert os.stat(mbtiles).st_mtime_ns == mtime and mbtiles.read_bytes() == built
+    # a field tiles carry changes: rebuilt, to the same tiles as a build from scratch
+    with sqlite3.connect(ca_sqlite) as conn:
+        conn.execute("UPDATE entity SET name = 'Renamed' WHERE entity = (SELECT min(entity) FROM entity WHERE geometry != '')")
+    changed = build(ca_sqlite, str(mbtiles))
+    assert "written to" in changed.stdout
+    fresh = tmp_path / "fresh" / "conservation-area.mbtiles"
+    assert build(ca_sqlite, str(fresh)).returncode == 0
+    def tiles(path):
+        with sqlite3.connect(path) as conn:
+            return (conn.execute("SELECT zoom_level, tile_column, tile_row, tile_data FROM tiles ORDER BY 1, 2, 3").fetchall(),
+                    conn.execute("SELECT name, value FROM metadata WHERE name != 'generator_options' ORDER BY 1").fetchall())
+    assert tiles(mbtiles) == tiles(fresh)
+    # options are part of what the tiles were built from
+    assert "written to" in build(ca_sqlite, str(mbtiles), "--max-zoom", "12").stdout
 
 
 def test_a_failed_first_build_leaves_no_mbtiles(tmp_path, ca_sqlite):
