@@ -99,10 +99,14 @@ def compare(dataset, candidate_path, published_path, changes_csv, old_resource_p
         published_path = None
     result = Comparison(dataset, published_path, candidate_path)
     conn = sqlite3.connect(_uri(candidate_path), uri=True)
+    # provenance reads facts by entity all over both files: read them through the page cache (mmap),
+    # not sqlite's own 2 MB cache, which re-read the same pages for every chunk (12 s for 120,000 entities)
+    conn.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
     try:
         if published_path:
             try:
                 conn.execute("ATTACH DATABASE ? AS old", (_uri(published_path),))
+                conn.execute(f"PRAGMA old.mmap_size = {MMAP_BYTES}")
                 conn.execute("SELECT count(*) FROM old.entity").fetchone()
             except sqlite3.DatabaseError as error:
                 raise UserError(f"the published dataset cannot be read: {error}", published_path) from None
@@ -311,6 +315,9 @@ def _latest(facts, field=None, value=None):
         return (field is not None and f_field == field and _text(f_value) == _text(value),
                 field is not None and f_field == field, entry_date, entry_number, resource)
     return max(facts, key=rank)[0]
+
+
+MMAP_BYTES = 1 << 34
 
 
 def _chunks(cursor):
