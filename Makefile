@@ -114,6 +114,11 @@ include makerules/digital-land.mk
 serve: | $(VENV_READY)
 	$(PYTHON) bin/serve-datasette --dir $(or $(DATASETTE_DIR),var/datasette/) --host $(or $(HOST),127.0.0.1) --port $(or $(PORT),8001)
 
+# the data-quality report from what the last run built: static pages that `make serve` shows at /-/report/
+report: | $(VENV_READY)
+	$(PYTHON) bin/report --output $(or $(DATASETTE_DIR),var/datasette/)report
+.PHONY: report
+
 dags: | $(VENV_READY)
 	$(PYTHON) bin/generate-dags --specification-dir $(SPECIFICATION_DIR) --config orchestration/config.json --output-dir orchestration/dags
 

