@@ -7,12 +7,21 @@
 #   make help                   every target
 #
 # Every stage is a file target whose prerequisites are exactly what it reads, so Make redoes only
-# what changed, and `make -j N` runs independent work in parallel.
+# what changed, and independent work runs in parallel: one job per core unless `make -jN` or JOBS=N
+# says otherwise (JOBS=1: one step at a time; make 4.3 does not pass a plain -j1 on to here).
 
 SHELL := /bin/bash
 .DELETE_ON_ERROR:
 .SUFFIXES:
 MAKEFLAGS += --no-builtin-rules --no-print-directory
+# only the first make chooses: the makes it runs share its job slots (PIPELINE_PARALLEL tells them)
+ifndef PIPELINE_PARALLEL
+JOBS ?= $(shell nproc 2>/dev/null || echo 1)
+ifeq ($(filter -j%,$(MAKEFLAGS)),)
+MAKEFLAGS += -j$(JOBS)
+endif
+export PIPELINE_PARALLEL := 1
+endif
 
 include makerules/setup.mk
 include makerules/common.mk

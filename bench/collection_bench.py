@@ -269,9 +269,9 @@ def run_make(workspace, jobs, label):
     log = os.path.join(workspace, "var", f"bench-timing-{label}.tsv")
     os.makedirs(os.path.dirname(log), exist_ok=True)
     shell = os.path.join(workspace, "timeshell")
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "MAKEFLAGS", "MAKELEVEL", "MFLAGS", "PIPELINE_PARALLEL")}
     env["BENCH_TIMING_LOG"] = log
-    command = ["make", "V=1", f"SHELL={shell}", f"collection/{COLLECTION}"] + ([f"-j{jobs}"] if jobs > 1 else [])
+    command = ["make", "V=1", f"SHELL={shell}", f"JOBS={jobs}", f"collection/{COLLECTION}"]
     start = time.perf_counter()
     child = subprocess.Popen(command, cwd=workspace, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                              text=True)
@@ -401,7 +401,8 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--quick", action="store_true", help="small sizes: a smoke run of every case")
     p.add_argument("--workload", choices=("big", "typical", "both"), default="both")
-    p.add_argument("--jobs", type=int, default=1, help="make -j (default 1: as upstream's figures)")
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                   help="make's JOBS (default: one per core, as make collection/NAME runs; 1: one step at a time)")
     p.add_argument("--work", help="working directory (default: a temporary one, removed afterwards)")
     p.add_argument("--keep", action="store_true", help="keep the working directory")
     args = p.parse_args()

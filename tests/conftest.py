@@ -12,6 +12,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # tests/local_se
 # Every make a test runs prints its command lines (V=1), as the tests of the graph read them to see which
 # steps ran; tests/test_output.py runs make without it, as a user does, for the short step lines.
 os.environ["V"] = "1"
+os.environ.pop("PIPELINE_PARALLEL", None)  # each make a test runs chooses its own jobs, as a user's make does
 
 
 PROJECT = ("Makefile", "makerules", "bin", "planning_pipeline", "specification", "example", "requirements.txt",

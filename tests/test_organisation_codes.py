@@ -6,8 +6,6 @@ import os
 import sqlite3
 import subprocess
 
-from conftest import build_workspace
-
 COLLECTION = "conservation-area"
 TABLES = ("entity", "fact", "fact_resource", "issue", "dataset_resource")
 
@@ -37,8 +35,8 @@ def rename_prefix(workspace):
     return changed
 
 
-def test_local_authority_and_local_authority_eng_codes_build_the_same_dataset(tmp_path):
-    eng, plain = build_workspace(tmp_path / "eng", COLLECTION), build_workspace(tmp_path / "plain", COLLECTION)
+def test_local_authority_and_local_authority_eng_codes_build_the_same_dataset(tmp_path, workspace_at):
+    eng, plain = workspace_at(tmp_path / "eng", COLLECTION), workspace_at(tmp_path / "plain", COLLECTION)
     assert rename_prefix(plain) > 100  # sources, lookup.csv and patch.csv rows
     make(eng), make(plain)
     built_eng, built_plain = tables(eng), tables(plain)
@@ -47,8 +45,8 @@ def test_local_authority_and_local_authority_eng_codes_build_the_same_dataset(tm
         assert built_plain[table] == built_eng[table], table
 
 
-def test_an_organisation_code_that_resolves_to_nothing_is_an_issue_naming_it(tmp_path):
-    workspace = build_workspace(tmp_path / "w", COLLECTION)
+def test_an_organisation_code_that_resolves_to_nothing_is_an_issue_naming_it(tmp_path, workspace_at):
+    workspace = workspace_at(tmp_path / "w", COLLECTION)
     rename_prefix(workspace)
     source = workspace / "collection" / COLLECTION / "source.csv"
     rows = list(csv.reader(open(source, encoding="utf-8", newline="")))
