@@ -1,0 +1,97 @@
+"""bin/explain and planning_pipeline.explain on the bundled example, built by the real Makefile, and on
+hand-made changes to it: each value names the resource, line and configuration row it came through."""
+import json
+import os
+import subprocess
+
+import pytest
+
+from explainkit import EXAMPLE, run_make
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+GEDLING = "69148cb6b58a0ee3706302c1f586fb8e2a4fee9976354986c6d76ae0a63d9c97"  # one area: Calverton
+CALVERTON = "44001676"
+
+
+def explain_cli(root, *args):
+    return subprocess.run([os.path.join(ROOT, "bin", "explain"), "--root", str(root), *args],
+                          capture_output=True, text=True, timeout=60)
+
+
+def explain_json(root, *args):
+    result = explain_cli(root, *args, "--json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def field(result, name):
+    return next(f for f in result["fields"] if f["field"] == name)
+
+
+def file_line(root, change):
+    """The text of the configuration line a change names."""
+    with open(os.path.join(root, change["file"]), encoding="utf-8", newline="") as f:
+        return f.read().splitlines()[change["line"] - 1]
+
+
+def test_each_field_names_its_resource_line_column_and_the_column_csv_row_that_mapped_it(built_example):
+    result = explain_json(built_example, EXAMPLE, CALVERTON)
+    name = field(result, "name")
+    assert name["value"] == "CALVERTON C.A." and name["competitors"] == []
+    [entry] = name["winner"]["entries"]
+    assert (entry["resource"], entry["entry-number"], entry["line-number"]) == (GEDLING, 1, 2)
+    assert entry["column"] == "TITLE" and entry["original"] == "CALVERTON C.A."
+    [mapping] = entry["changes"]
+    assert mapping["kind"] == "column mapping" and mapping["file"] == f"pipeline/{EXAMPLE}/column.csv"
+    assert file_line(built_example, mapping) == f"{EXAMPLE},,{GEDLING},title,name"
+    # the entity's lookup row, and the line's issues (its designation date is not a date)
+    assert file_line(built_example, result["lookup"]).endswith(",123514,44001676")
+    [issue] = field(result, "entry-date")["winner"]["entries"][0]["issues"]
+    assert (issue["issue-type"], issue["value"]) == ("invalid date", "1974 & 1983")
+    # where the resource came from: both its endpoints, the organisation, when each fetch got it
+    [resource] = result["resources"]
+    assert resource["organisations"] == ["local-authority-eng:GED"]
+    endpoints = {e["url"]: e for e in resource["endpoints"]}
+    live = endpoints["file:example/conservation-area/ged-conservation-area.geojson"]
+    retired = next(e for url, e in endpoints.items() if url.startswith("http://data-gedlingbc"))
+    assert retired["end-date"] == "2026-11-01" and retired["first-fetched"]["entry-date"].startswith("2020-09-15")
+    assert retired["first-fetched"]["status"] == "200" and live["fetches"] == 1 and live["organisations"] == ["local-authority-eng:GED"]
+
+    text = explain_cli(built_example, EXAMPLE, CALVERTON, "name")
+    assert text.returncode == 0
+    assert f"from resource {GEDLING} line 2 (entry 1)" in text.stdout
+    assert f"column mapping: pipeline/{EXAMPLE}/column.csv:{mapping['line']}: {EXAMPLE},,{GEDLING},title,name" in text.stdout
+    assert "geometry" not in text.stdout.split("resources")[0]  # one field asked, one field shown
+
+
+def test_a_patched_value_names_the_patch_row_and_the_original_value(example_copy):
+    patch = example_copy / "pipeline" / EXAMPLE / "patch.csv"
+    with open(patch, "a", newline="") as f:
+        f.write(f"{EXAMPLE},{GEDLING},name,^calverton c\\.a\\.$,Calverton\r\n")
+    patch_line = len(patch.read_text().splitlines())
+    run_make(example_copy, f"collection/{EXAMPLE}")
+
+    result = explain_json(example_copy, EXAMPLE, CALVERTON, "name")
+    [name] = result["fields"]
+    assert name["value"] == "Calverton"
+    [entry] = name["winner"]["entries"]
+    assert entry["original"] == "CALVERTON C.A." and entry["line-number"] == 2
+    patched = [c for c in entry["changes"] if c["kind"] == "patch"]
+    assert patched == [{"kind": "patch", "original": "CALVERTON C.A.", "message": "patched to 'Calverton'",
+                        "file": f"pipeline/{EXAMPLE}/patch.csv", "line": patch_line,
+                        "row": {"dataset": EXAMPLE, "resource": GEDLING, "field": "name",
+                                "pattern": "^calverton c\\.a\\.$", "value": "Calverton"}}]
+    text = explain_cli(example_copy, EXAMPLE, CALVERTON, "name").stdout
+    assert f"patch: pipeline/{EXAMPLE}/patch.csv:{patch_line}:" in text and "'CALVERTON C.A.' patched to 'Calverton'" in text
+
+
+@pytest.mark.parametrize("args, message", [
+    (("no-such-dataset", CALVERTON), "unknown dataset 'no-such-dataset'"),
+    ((EXAMPLE, "44999999"), f"{EXAMPLE}: no entity 44999999"),
+    ((EXAMPLE, CALVERTON, "colour"), f"{EXAMPLE}: entity {CALVERTON} has no field 'colour'"),
+    ((EXAMPLE, "calverton"), "entity 'calverton' is not a number"),
+])
+def test_an_unknown_dataset_entity_or_field_is_a_one_line_error(built_example, args, message):
+    result = explain_cli(built_example, *args)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith(f"explain: error: {message}") and result.stderr.count("\n") == 1
