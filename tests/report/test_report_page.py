@@ -137,3 +137,37 @@ def test_dataset_page_maps_the_features_from_the_projects_tile_route(served):
     with open(served["log"], encoding="utf-8") as f:
         tiles = [line for line in f if "GET /-/tiles/conservation-area/" in line]
     assert tiles and all(" 200 OK" in line for line in tiles)
+
+
+def test_a_click_on_a_feature_shows_its_fields_and_issues(served):
+    browser = served["browser"]
+    with sqlite3.connect(served["workspace"] / "dataset" / "conservation-area.sqlite3") as conn:
+        name, reference, point = conn.execute(
+            "SELECT name, reference, point FROM entity WHERE entity = 44001676").fetchone()
+        issues = dict(conn.execute("SELECT issue_type, count(*) FROM issue WHERE entity = '44001676' GROUP BY 1"))
+    assert issues == {"invalid date": 1}  # Gedling's Calverton: its designation date '1974 & 1983'
+    lon, lat = (float(v) for v in point[len("POINT("):-1].split())
+    browser.open(served["base"] + "/-/report/conservation-area.html")
+    browser.wait_for("document.body.getAttribute('data-map-state') === 'idle'", timeout=60)
+    browser.evaluate(f"document.body.removeAttribute('data-map-state'); reportMap.jumpTo({{center: [{lon}, {lat}], zoom: 14}}); null")
+    browser.wait_for("document.body.getAttribute('data-map-state') === 'idle'", timeout=60)
+    x, y = browser.evaluate(f"(() => {{ const r = reportMap.getCanvas().getBoundingClientRect();"
+                            f" const p = reportMap.project([{lon}, {lat}]); return [r.left + p.x, r.top + p.y]; }})()")
+    fill = browser.evaluate(f"reportMap.queryRenderedFeatures([{x} - reportMap.getCanvas().getBoundingClientRect().left,"
+                            f" {y} - reportMap.getCanvas().getBoundingClientRect().top], {{layers: ['fill']}})"
+                            ".map(f => f.properties.entity)")
+    assert fill == [44001676]
+    browser.click(x, y)
+    browser.wait_for("document.body.getAttribute('data-clicked-entity') === '44001676'", timeout=10)
+    browser.screenshot(str(served["shots"] / "clicked.png"), full_page=False)
+    fields = browser.evaluate("Object.fromEntries([...document.querySelectorAll('#feature-fields tr')]"
+                              ".map(tr => [tr.cells[0].textContent, tr.cells[1].textContent]))")
+    assert fields["name"] == name and fields["reference"] == reference and fields["entity"] == "44001676"
+    shown = browser.evaluate("Object.fromEntries([...document.querySelectorAll('#feature-issues tr')]"
+                             ".map(tr => [tr.cells[0].textContent, Number(tr.cells[1].textContent)]))")
+    assert shown == issues
+    # drawn in the colour of an entity with an error (#d4351c), the others in a warning's or the plain one
+    colours = browser.evaluate("Object.fromEntries(reportMap.queryRenderedFeatures({layers: ['fill']}).map(f => "
+                               "[f.properties.entity, [f.layer.paint['fill-color'].r, f.layer.paint['fill-color'].g,"
+                               " f.layer.paint['fill-color'].b].map(v => Math.round(v * 255)).join(',')]))")
+    assert colours["44001676"] == "212,53,28"
