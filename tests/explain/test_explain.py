@@ -95,3 +95,86 @@ def test_an_unknown_dataset_entity_or_field_is_a_one_line_error(built_example, a
     result = explain_cli(built_example, *args)
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.startswith(f"explain: error: {message}") and result.stderr.count("\n") == 1
+
+
+def test_every_winner_is_the_value_the_assembled_entity_has(built_example):
+    """explain ranks candidates as assemble does: its winners are the entity table's values, for every entity."""
+    import sqlite3
+
+    from planning_pipeline.explain import explain
+
+    conn = sqlite3.connect(built_example / "dataset" / f"{EXAMPLE}.sqlite3")
+    conn.row_factory = sqlite3.Row
+    compared = 0
+    for row in conn.execute("SELECT * FROM entity"):
+        values = {k: row[k.replace("-", "_")] for k in ("name", "reference", "prefix", "geometry", "point", "entry-date")}
+        values.update(json.loads(row["json"] or "{}"))
+        for f in explain(built_example, EXAMPLE, row["entity"])["fields"]:
+            if f["field"] in values:
+                assert f["value"] == values[f["field"]], (row["entity"], f["field"])
+                compared += 1
+    assert compared > 300
+
+
+def add_endpoint(root, name, transform):
+    """A new file: endpoint of Gedling serving a changed copy of its file, its source row, and column.csv
+    rows scoped to it (its columns are mapped only for the old resource). Returns the endpoint hash."""
+    import hashlib
+
+    original = root / "example" / EXAMPLE / "ged-conservation-area.geojson"
+    (root / "example" / EXAMPLE / name).write_text(transform(original.read_text()))
+    url = f"file:example/{EXAMPLE}/{name}"
+    endpoint = hashlib.sha256(url.encode()).hexdigest()
+    with open(root / "collection" / EXAMPLE / "endpoint.csv", "a", newline="") as f:
+        f.write(f"{endpoint},{url},,,2026-11-02T00:00:00Z,2026-11-02,\r\n")
+    with open(root / "collection" / EXAMPLE / "source.csv", "a", newline="") as f:
+        f.write(f"{hashlib.md5(url.encode()).hexdigest()},,{EXAMPLE},,{endpoint},,local-authority-eng:GED,{EXAMPLE},"
+                f"2026-11-02T00:00:00Z,2026-11-02,\r\n")
+    column = root / "pipeline" / EXAMPLE / "column.csv"
+    with open(column, "a", newline="") as f:
+        f.write(f"{EXAMPLE},{endpoint},,title,name\r\n{EXAMPLE},{endpoint},,keyval,reference\r\n")
+    return endpoint, len(column.read_text().splitlines()) - 1
+
+
+def test_two_resources_that_disagree_name_the_winner_the_loser_and_each_ones_endpoint_and_rows(example_copy):
+    endpoint, title_line = add_endpoint(example_copy, "ged-renamed.geojson",
+                                        lambda text: text.replace('"CALVERTON C.A."', '"Calverton Conservation Area"'))
+    run_make(example_copy, f"collection/{EXAMPLE}")
+
+    result = explain_json(example_copy, EXAMPLE, CALVERTON, "name")
+    [name] = result["fields"]
+    assert name["value"] == "Calverton Conservation Area" == result["record"]["name"]
+    [winner], [[loser]] = name["winner"]["entries"], [c["entries"] for c in name["competitors"]]
+    new = winner["resource"]
+    assert new != GEDLING and loser["resource"] == GEDLING and name["competitors"][0]["value"] == "CALVERTON C.A."
+    assert winner["entry-date"] > loser["entry-date"] == "2020-09-15"  # the newer entry wins, priorities equal
+    assert [(c["file"], c["line"]) for c in winner["changes"]] == [(f"pipeline/{EXAMPLE}/column.csv", title_line)]
+    assert file_line(example_copy, winner["changes"][0]) == f"{EXAMPLE},{endpoint},,title,name"
+    assert file_line(example_copy, loser["changes"][0]) == f"{EXAMPLE},,{GEDLING},title,name"
+    resources = {r["resource"]: r for r in result["resources"]}
+    [served] = resources[new]["endpoints"]
+    assert served["endpoint"] == endpoint and served["organisations"] == ["local-authority-eng:GED"]
+    assert served["fetches"] == 1 and served["last-fetched"]["status"] == "200" and served["end-date"] == ""
+
+    # retiring the endpoint keeps what it collected (explain says it ended); retiring its resource (410)
+    # leaves the old value alone
+    endpoints = example_copy / "collection" / EXAMPLE / "endpoint.csv"
+    row = f"{endpoint},file:example/{EXAMPLE}/ged-renamed.geojson,,,2026-11-02T00:00:00Z,2026-11-02,"
+    text = endpoints.read_bytes().decode()
+    assert text.count(row + "\r\n") == 1
+    endpoints.write_bytes(text.replace(row + "\r\n", row + "2026-11-03\r\n").encode())
+    run_make(example_copy, f"collection/{EXAMPLE}")
+    result = explain_json(example_copy, EXAMPLE, CALVERTON, "name")
+    assert result["fields"][0]["value"] == "Calverton Conservation Area"
+    [served] = {r["resource"]: r for r in result["resources"]}[new]["endpoints"]
+    assert served["end-date"] == "2026-11-03"
+    assert f"file:example/{EXAMPLE}/ged-renamed.geojson (local-authority-eng:GED, ended 2026-11-03)" in \
+        explain_cli(example_copy, EXAMPLE, CALVERTON, "name").stdout
+
+    with open(example_copy / "collection" / EXAMPLE / "old-resource.csv", "a", newline="") as f:
+        f.write(f"{new},410,,\n")
+    run_make(example_copy, f"collection/{EXAMPLE}")
+    result = explain_json(example_copy, EXAMPLE, CALVERTON, "name")
+    [name] = result["fields"]
+    assert name["value"] == "CALVERTON C.A." and name["competitors"] == []
+    assert [r["resource"] for r in result["resources"]] == [GEDLING]
