@@ -169,6 +169,10 @@ def _entry(c, lines, config):
         elif issue["issue-type"] == "default-value":
             entry["changes"].append({"kind": "default value", "value": issue["value"],
                                      **(config.scoped_row("default-value", c["resource"], field) or {})})
+    quiet = config.resource_default(c["resource"], field)
+    if quiet and quiet["value"] == c["value"] and (column is None or not entry["original"] or any(
+            i["issue-type"] not in ("patch", "default-field", "default-value") for i in issues)):
+        entry["changes"].append(quiet)  # the transform's own defaults, which log no issue
     return entry
 
 
@@ -228,7 +232,7 @@ def _resource(collection_dir, resource, row):
                 e["first-fetched"] = fetch
             if e["last-fetched"] is None or fetch["entry-date"] >= e["last-fetched"]["entry-date"]:
                 e["last-fetched"] = fetch
-    return {"resource": resource, "organisations": _split(row.get("organisations")),
+    return {"resource": resource, "line": row.get("_line"), "organisations": _split(row.get("organisations")),
             "start-date": row.get("start-date", ""), "end-date": row.get("end-date", ""),
             "endpoints": [found[e] for e in endpoints]}
 
@@ -261,6 +265,7 @@ class _Configuration:
 
         self.conn, self.root, self.dataset, self.resource_rows = conn, root, dataset, resource_rows
         self.pipeline_dir = os.path.join(root, "pipeline", collection)
+        self.collection_dir = os.path.join(root, "collection", collection)
         index = os.path.join(root, "var", collection, "lookup-index.sqlite3")
         self.index = ConfigIndex(self.pipeline_dir, lookup_index=index) if os.path.isdir(self.pipeline_dir) else None
         self._configs = {}
@@ -277,6 +282,19 @@ class _Configuration:
 
     def _where(self, row):
         return {"file": row.path and os.path.relpath(row.path, self.root), "line": row.line, "row": dict(row)}
+
+    def resource_default(self, resource, field):
+        """The resource's own default for organisation (its one organisation) and entry-date (its start-date)."""
+        row = self.resource_rows.get(resource, {})
+        organisations = _split(row.get("organisations"))
+        value = {"organisation": organisations[0] if len(organisations) == 1 else None,
+                 "entry-date": row.get("start-date") or None}.get(field)
+        if not value:
+            return None
+        what = "organisation" if field == "organisation" else "start-date (first collected)"
+        return {"kind": "resource default", "value": value, "message": f"the resource's {what}",
+                "file": os.path.relpath(os.path.join(self.collection_dir, "resource.csv"), self.root),
+                "line": row.get("_line"), "row": {k: v for k, v in row.items() if k != "_line"}}
 
     def column_fields(self, resource):
         """{field: column} from the dataset's column_field log of the resource."""
@@ -370,4 +388,5 @@ class _Configuration:
 def _resource_rows(path, resources):
     if not os.path.isfile(path):
         raise UserError("resource file not found", path)
-    return {r["resource"]: r for _, r in _rows_mentioning(path, resources) if r.get("resource") in resources}
+    return {r["resource"]: dict(r, _line=number) for number, r in _rows_mentioning(path, resources)
+            if r.get("resource") in resources}

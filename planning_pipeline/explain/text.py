@@ -33,6 +33,8 @@ def _entry_lines(entry):
             yield f"      default: {_where(change)}: {_row(change)}: taken from field {change['from-field']!r}"
         elif kind == "default value":
             yield f"      default value: {_where(change)}: {_row(change)}: {short(change['value'])}"
+        elif kind == "resource default":
+            yield f"      default: {change['message']}, {short(change['value'])}: {_where(change)}"
     for issue in entry["issues"]:
         if issue["issue-type"] not in ("patch", "default-field", "default-value"):
             yield f"      issue: {issue['issue-type']}: {short(issue['value'])}: {issue['message']}"

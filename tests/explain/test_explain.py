@@ -46,8 +46,16 @@ def test_each_field_names_its_resource_line_column_and_the_column_csv_row_that_m
     assert file_line(built_example, mapping) == f"{EXAMPLE},,{GEDLING},title,name"
     # the entity's lookup row, and the line's issues (its designation date is not a date)
     assert file_line(built_example, result["lookup"]).endswith(",123514,44001676")
-    [issue] = field(result, "entry-date")["winner"]["entries"][0]["issues"]
+    [entry_date] = field(result, "entry-date")["winner"]["entries"]
+    [issue] = entry_date["issues"]
     assert (issue["issue-type"], issue["value"]) == ("invalid date", "1974 & 1983")
+    # so the entry-date is the resource's start-date, as the organisation is the resource's one organisation
+    [default] = [c for c in entry_date["changes"] if c["kind"] == "resource default"]
+    assert default["file"] == f"collection/{EXAMPLE}/resource.csv" and default["value"] == "2020-09-15"
+    assert file_line(built_example, default).startswith(f"{GEDLING},38565,local-authority-eng:GED,")
+    [organisation] = field(result, "organisation")["winner"]["entries"][0]["changes"]
+    assert organisation["kind"] == "resource default" and organisation["line"] == default["line"]
+    assert not [c for c in field(result, "reference")["winner"]["entries"][0]["changes"] if c["kind"] != "column mapping"]
     # where the resource came from: both its endpoints, the organisation, when each fetch got it
     [resource] = result["resources"]
     assert resource["organisations"] == ["local-authority-eng:GED"]
