@@ -72,12 +72,20 @@ def test_each_field_names_its_resource_line_column_and_the_column_csv_row_that_m
     assert "geometry" not in text.stdout.split("resources")[0]  # one field asked, one field shown
 
 
-def test_a_patched_value_names_the_patch_row_and_the_original_value(example_copy):
+def test_a_patched_or_defaulted_value_names_the_patch_or_default_row_and_the_original_value(example_copy):
     patch = example_copy / "pipeline" / EXAMPLE / "patch.csv"
     with open(patch, "a", newline="") as f:
         f.write(f"{EXAMPLE},{GEDLING},name,^calverton c\\.a\\.$,Calverton\r\n")
     patch_line = len(patch.read_text().splitlines())
+    default = example_copy / "pipeline" / EXAMPLE / "default-value.csv"
+    with open(default, "a", newline="") as f:
+        f.write(f"{EXAMPLE},,,,,documentation-url,{GEDLING},,https://example.org/calverton\r\n")
     run_make(example_copy, f"collection/{EXAMPLE}")
+
+    [url] = explain_json(example_copy, EXAMPLE, CALVERTON, "documentation-url")["fields"]
+    assert url["value"] == "https://example.org/calverton"
+    [change] = url["winner"]["entries"][0]["changes"]
+    assert (change["kind"], change["file"], change["line"]) == ("default value", f"pipeline/{EXAMPLE}/default-value.csv", 2)
 
     result = explain_json(example_copy, EXAMPLE, CALVERTON, "name")
     [name] = result["fields"]
