@@ -106,6 +106,7 @@ def test_a_patched_or_defaulted_value_names_the_patch_or_default_row_and_the_ori
     ((EXAMPLE, "44999999"), f"{EXAMPLE}: no entity 44999999"),
     ((EXAMPLE, CALVERTON, "colour"), f"{EXAMPLE}: entity {CALVERTON} has no field 'colour'"),
     ((EXAMPLE, "calverton"), "entity 'calverton' is not a number"),
+    ((EXAMPLE, "44008389"), f"{EXAMPLE}: entity 44008389 redirects to 44009617, which is not in it"),
 ])
 def test_an_unknown_dataset_entity_or_field_is_a_one_line_error(built_example, args, message):
     result = explain_cli(built_example, *args)
@@ -194,3 +195,11 @@ def test_two_resources_that_disagree_name_the_winner_the_loser_and_each_ones_end
     [name] = result["fields"]
     assert name["value"] == "CALVERTON C.A." and name["competitors"] == []
     assert [r["resource"] for r in result["resources"]] == [GEDLING]
+
+
+def test_a_redirected_entity_is_explained_as_the_entity_it_redirects_to(built_example):
+    result = explain_json(built_example, EXAMPLE, "44002365", "name")  # old-entity.csv: 44002365 -> 44007441 (301)
+    assert (result["redirected-from"], result["entity"], result["fields"][0]["value"]) == ("44002365", "44007441",
+                                                                                          "Trafalgar Avenue")
+    assert explain_cli(built_example, EXAMPLE, "44002365", "name").stdout.startswith(
+        "entity 44002365 redirects to 44007441 (old-entity.csv)\n")
