@@ -1,8 +1,10 @@
 """What the data-quality report shows, read from what the pipeline already wrote.
 
 - dataset/performance.sqlite3 (its latest run date): endpoints and their latest status per collection
-  and organisation, resources, entities, issues by type and severity, failed expectations, and what
-  the regression gate did to each dataset (published, first publication, accepted, HELD, unchanged);
+  and organisation, resources, entities, issues by type and severity, failed expectations;
+- the regression gate's summaries dataset/D-changes.json and dataset/held/D-changes.json: what it did to
+  each dataset (published, first publication, accepted, held, unchanged), read as performance.sqlite3
+  reads them;
 - dataset/digital-land.sqlite3: which collection each dataset belongs to, resources per collection,
   the expectation results (passed and failed);
 - dataset/D.sqlite3: the entities that have issues (to highlight them on the map);
@@ -17,10 +19,12 @@ import json
 import os
 import sqlite3
 
+from ..digital_land.performance import TABLES, change_rows
 from ..errors import UserError
 
 SEVERITIES = ["error", "warning", "notice", "info"]
 CHANGES_SHOWN = 20
+GATE_COLUMNS = TABLES["dataset_change_summary"]
 
 
 def _connect(path):
@@ -157,7 +161,8 @@ def build(root):
                             "ORDER BY collection, organisation, dataset, endpoint", at)
     issue_types = _rows(perf, "SELECT * FROM issue_type_summary WHERE run_date = :run_date "
                               "ORDER BY dataset, organisation, issue_type", at)
-    gate = {r["dataset"]: r for r in _rows(perf, "SELECT * FROM dataset_change_summary WHERE run_date = :run_date", at)}
+    # what the gate did, from its own summaries (a held build's first), as performance.sqlite3 records it
+    gate = {r[1]: dict(zip(GATE_COLUMNS, r)) for r in change_rows(dataset_dir, latest)}
     collection_of = {r["dataset"]: r["collection"] for r in _rows(dl, "SELECT dataset, collection FROM dataset")}
     resources = {r["collection"]: r["count"] for r in _rows(
         dl, "SELECT collection, count(DISTINCT resource) AS count FROM resource GROUP BY collection")}
