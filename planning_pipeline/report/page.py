@@ -3,7 +3,7 @@ dataset (its map, issues by type and severity, expectations, organisations, chan
 
 Plain server-side HTML: the numbers are in the page text, readable without JavaScript. Only the map
 needs JavaScript (static/report.js with the vendored MapLibre GL JS), and it reads its tiles from the
-server's own /-/tiles/ route.
+server's own /-/tiles/ route and a clicked entity's trace from /-/explain/DATASET/ENTITY.json (plugins/explain.py).
 """
 import json
 from html import escape
@@ -168,7 +168,7 @@ def dataset_page(d, run_date):
         legend = ('<span class="key error"></span> entity with an error &nbsp; <span class="key warning"></span> with a warning'
                   ' &nbsp; <span class="key other"></span> with notices or info only, or no issue')
         parts.append(f'<section id="map-section"><h2>Map</h2>\n<p>{m["features"]} features in the tiles; click a feature for '
-                     f"its fields and issues. {legend}</p>\n"
+                     f"its fields, its issues and where each value came from (the server's /-/explain/ route). {legend}</p>\n"
                      '<div id="map-wrap"><div id="map"></div><div id="feature"><p class="none">Click a feature.</p></div></div>\n')
         parts.append(_json_script("report-map", {
             "dataset": name, "layer": m["layer"], "minzoom": m["minzoom"], "maxzoom": m["maxzoom"], "bounds": m["bounds"],

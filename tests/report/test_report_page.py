@@ -150,3 +150,20 @@ def test_a_click_on_a_feature_shows_its_fields_and_issues(served):
                                "[f.properties.entity, [f.layer.paint['fill-color'].r, f.layer.paint['fill-color'].g,"
                                " f.layer.paint['fill-color'].b].map(v => Math.round(v * 255)).join(',')]))")
     assert colours["44001676"] == "212,53,28"
+    # the trace from the server's /-/explain/ route: each field's winning value, with the configuration rows
+    # and issues that bin/explain names for it (Calverton's entry-date: its column mapping, the resource's
+    # start-date it defaulted to, and the invalid date of its line)
+    from planning_pipeline.explain import explain
+
+    browser.wait_for("document.body.getAttribute('data-explain-state') === 'shown'", timeout=20)
+    browser.screenshot(str(served["shots"] / "explained.png"), full_page=False)
+    shown = browser.evaluate("Object.fromEntries([...document.querySelectorAll('#feature-trace .trace-field')].map(d => "
+                             "[d.dataset.field, [...d.querySelectorAll('li')].map(li => li.className + ': ' + li.textContent)]))")
+    expected = explain(served["workspace"], "conservation-area", "44001676")
+    assert sorted(shown) == sorted(f["field"] for f in expected["fields"])
+    for f in expected["fields"]:
+        changes = [f"change: {c['kind']}: {c['file']}:{c['line']}" for e in f["winner"]["entries"] for c in e["changes"]]
+        assert [line for line in shown[f["field"]] if line.startswith("change: ")] == changes
+    entry_date = shown["entry-date"]
+    assert "change: column mapping: pipeline/conservation-area/column.csv:31" in entry_date
+    assert "issue: invalid date (1974 & 1983)" in [line.split(": ", 1)[1] for line in entry_date if line.startswith("issue")]

@@ -1,5 +1,6 @@
 // The dataset page's map: the dataset's features from this server's /-/tiles/ route (MapLibre GL JS),
-// entities with an error or a warning drawn in their colour, a click showing the feature's fields and issues.
+// entities with an error or a warning drawn in their colour, a click showing the feature's fields and issues
+// and, from the server's /-/explain/ route, where each of its values came from.
 (function () {
   "use strict";
   var config = JSON.parse(document.getElementById("report-map").textContent);
@@ -77,11 +78,87 @@
       Object.keys(issues.issues).sort().forEach(function (t) { row(list, t, issues.issues[t]); });
       panel.appendChild(list);
     }
+    var links = document.createElement("p");
     var link = document.createElement("a");
     link.href = "/" + encodeURIComponent(config.dataset) + "/entity/" + encodeURIComponent(entity);
     link.textContent = "the entity's row in datasette";
-    panel.appendChild(link);
+    var full = document.createElement("a");
+    full.href = explainUrl(entity);
+    full.textContent = "the full explanation";
+    links.appendChild(link); links.appendChild(document.createTextNode(" · ")); links.appendChild(full);
+    panel.appendChild(links);
+    var trace = document.createElement("div");
+    trace.id = "feature-trace";
+    trace.textContent = "Explaining…";
+    panel.appendChild(trace);
     document.body.setAttribute("data-clicked-entity", entity);
+    document.body.setAttribute("data-explain-state", "loading");
+    fetch(explainUrl(entity) + ".json").then(function (response) {
+      if (!response.ok) return response.text().then(function (t) { throw new Error(t.trim() || response.status); });
+      return response.json();
+    }).then(function (explained) {
+      if (document.body.getAttribute("data-clicked-entity") !== entity) return;
+      showTrace(trace, explained);
+      document.body.setAttribute("data-explain-state", "shown");
+    }).catch(function (error) {
+      trace.textContent = "No explanation: " + error.message;
+      document.body.setAttribute("data-explain-state", "failed");
+    });
+  }
+
+  function explainUrl(entity) {
+    return "/-/explain/" + encodeURIComponent(config.dataset) + "/" + encodeURIComponent(entity);
+  }
+
+  function short(value) {
+    value = value === null || value === undefined ? "" : String(value);
+    return value.length > 60 ? value.slice(0, 57) + "…" : value;
+  }
+
+  function entryText(entry) {
+    return "resource " + String(entry.resource).slice(0, 12) + " line " + entry["line-number"] +
+      (entry["entry-date"] ? ", entry-date " + entry["entry-date"] : "");
+  }
+
+  // Per field: the winning value, the line of the resource it came from, the configuration rows that
+  // changed it (file:line), the issues of that line, and the competing values (planning_pipeline.explain).
+  function showTrace(trace, explained) {
+    trace.textContent = "";
+    var heading = document.createElement("h4");
+    heading.textContent = "Where each value came from";
+    trace.appendChild(heading);
+    (explained.fields || []).forEach(function (f) {
+      var block = document.createElement("div");
+      block.className = "trace-field";
+      block.setAttribute("data-field", f.field);
+      var title = document.createElement("p");
+      var name = document.createElement("b");
+      name.textContent = f.field;
+      title.appendChild(name);
+      title.appendChild(document.createTextNode(" = " + short(f.value)));
+      block.appendChild(title);
+      var list = document.createElement("ul");
+      function item(text, cls) {
+        var li = document.createElement("li"); li.textContent = text; if (cls) li.className = cls; list.appendChild(li);
+      }
+      var entries = (f.winner && f.winner.entries) || [];
+      entries.forEach(function (entry) {
+        item("from " + entryText(entry) + (entry.column ? ", column " + entry.column : "") +
+             (entry.original !== undefined && entry.original !== f.value ? ", was " + short(JSON.stringify(entry.original)) : ""), "winner");
+        (entry.changes || []).forEach(function (c) {
+          item(c.kind + ": " + c.file + ":" + c.line, "change");
+        });
+        (entry.issues || []).forEach(function (i) {
+          item("issue: " + i["issue-type"] + (i.value ? " (" + short(i.value) + ")" : ""), "issue");
+        });
+      });
+      (f.competitors || []).forEach(function (c) {
+        var first = (c.entries || [])[0];
+        item("lost: " + short(c.value) + (first ? " from " + entryText(first) : ""), "competitor");
+      });
+      block.appendChild(list);
+      trace.appendChild(block);
+    });
   }
 
   map.on("click", function (e) {
