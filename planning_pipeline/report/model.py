@@ -43,7 +43,8 @@ def _rows(conn, sql, params=()):
     try:
         return [dict(r) for r in conn.execute(sql, params)]
     except sqlite3.Error as error:
-        raise UserError(f"cannot read the report's figures ({error})") from None
+        path = conn.execute("PRAGMA database_list").fetchone()[2]
+        raise UserError(f"cannot read the report's figures ({error})", path or None) from None
 
 
 def _has_table(conn, name):
@@ -151,7 +152,7 @@ def build(root):
     dataset_dir = os.path.join(root, "dataset")
     perf = _connect(os.path.join(dataset_dir, "performance.sqlite3"))
     dl = _connect(os.path.join(dataset_dir, "digital-land.sqlite3"))
-    latest = perf.execute("SELECT max(run_date) FROM organisation_dataset_summary").fetchone()[0]
+    latest = _rows(perf, "SELECT max(run_date) AS run_date FROM organisation_dataset_summary")[0]["run_date"]
     if latest is None:
         raise UserError("no run recorded yet", os.path.join(dataset_dir, "performance.sqlite3"))
     at = {"run_date": latest}

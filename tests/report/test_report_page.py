@@ -2,9 +2,11 @@
 at /-/report/ and looked at in real headless Chromium: the page shows the figures the pipeline's outputs hold,
 and each geography dataset's map draws its features from the project's own /-/tiles/ route."""
 import csv
+import http.client
 import json
 import os
 import sqlite3
+import subprocess
 import sys
 
 import pytest
@@ -13,6 +15,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from browser import Browser, available  # noqa: E402
 from reportkit import COLLECTIONS, datasette, make  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 # Debian's chromium comes with `make test-setup`; in CI a missing browser fails the tests instead of skipping them
 pytestmark = pytest.mark.skipif(not available() and not os.environ.get("CI"), reason="no /usr/bin/chromium: make test-setup")
@@ -167,3 +171,30 @@ def test_a_click_on_a_feature_shows_its_fields_and_issues(served):
     entry_date = shown["entry-date"]
     assert "change: column mapping: pipeline/conservation-area/column.csv:31" in entry_date
     assert "issue: invalid date (1974 & 1983)" in [line.split(": ", 1)[1] for line in entry_date if line.startswith("issue")]
+
+
+def test_the_same_outputs_give_a_byte_identical_report(served, tmp_path):
+    again = tmp_path / "again"
+    result = subprocess.run([sys.executable, "bin/report", "--root", str(served["workspace"]), "--output", str(again)],
+                            cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    first = served["workspace"] / "var" / "datasette" / "report"
+    names = sorted(str(p.relative_to(first)) for p in first.rglob("*") if p.is_file())
+    assert names == sorted(str(p.relative_to(again)) for p in again.rglob("*") if p.is_file())
+    assert "conservation-area.html" in names and "static/maplibre-gl/maplibre-gl.js" in names
+    for name in names:
+        assert (first / name).read_bytes() == (again / name).read_bytes(), name
+
+
+def test_the_report_route_serves_only_the_reports_own_files(served):
+    def get(path):
+        connection = http.client.HTTPConnection(served["base"].split("//")[1], timeout=10)
+        connection.request("GET", path)  # sent as written: no client-side normalising of ..
+        response = connection.getresponse()
+        return response.status, response.getheader("content-type"), response.read()
+
+    status, kind, body = get("/-/report/report.json")
+    assert status == 200 and kind.startswith("application/json") and json.loads(body)["run_date"]
+    for path in ("/-/report/../conservation-area.sqlite3", "/-/report/static/../../conservation-area.sqlite3",
+                 "/-/report/%2e%2e/conservation-area.sqlite3", "/-/report//etc/passwd", "/-/report/missing.html"):
+        assert get(path)[0] == 404, path
