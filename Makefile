@@ -153,7 +153,12 @@ help:
 	@echo "                           one stage, for one collection or for every collection"
 	@echo "make setup                 install Debian packages and build the virtual environment"
 	@echo "make test                  run the tests"
+	@echo "make check                 check every collection's configuration files (FILE:LINE errors)"
+	@echo "make report                the data-quality report (static pages make serve shows at /-/report/)"
+	@echo "make serve                 datasette over the published datasets, with tiles, explain and the report"
+	@echo "make bench                 benchmarks on synthetic data, whole collections included (figures, never asserted)"
 	@echo "make clean                 remove everything regenerable (var/, dataset/)"
+	@echo "JOBS=N                     jobs at once (default: one per core); V=1 prints every command"
 
 .PHONY: test clean help
 
