@@ -108,7 +108,7 @@ def _zip_source(path, limits):
                 yield from _text_source(head, lambda: zf.open(member.name), inside).rows()
         source.rows = rows
         return source
-    if member.suffix in (".gml", ".kml", ".xml"):
+    if member.suffix in (".gml", ".kml"):
         def rows():
             with archive.open_zip(path) as zf:
                 yield from _xml_rows(inside, lambda: zf.open(member.name), "xml", member.name)

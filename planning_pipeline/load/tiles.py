@@ -159,19 +159,23 @@ def _options(command, mbtiles_path):
     return options + ["--output=" + os.path.basename(mbtiles_path)]
 
 
-def _features_digest(mbtiles_path):
-    """The features digest recorded in an mbtiles file, or None (no file, an older file, unreadable)."""
-    if not os.path.exists(mbtiles_path):
+def mbtiles_metadata(path):
+    """An mbtiles file's metadata table as a dict, or None (no file, or not one sqlite can read)."""
+    if not os.path.exists(path):
         return None
     try:
-        conn = sqlite3.connect(f"file:{mbtiles_path}?mode=ro", uri=True)
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
-            row = conn.execute("SELECT value FROM metadata WHERE name = ?", (FEATURES_DIGEST,)).fetchone()
+            return dict(conn.execute("SELECT name, value FROM metadata"))
         finally:
             conn.close()
     except sqlite3.Error:
         return None
-    return row[0] if row else None
+
+
+def _features_digest(mbtiles_path):
+    """The features digest recorded in an mbtiles file, or None (no file, an older file, unreadable)."""
+    return (mbtiles_metadata(mbtiles_path) or {}).get(FEATURES_DIGEST)
 
 
 def _stable_metadata(output, command, mbtiles_path, digest):

@@ -21,6 +21,7 @@ import sqlite3
 
 from ..digital_land.performance import TABLES, change_rows
 from ..errors import UserError
+from ..load.tiles import mbtiles_metadata
 
 SEVERITIES = ["error", "warning", "notice", "info"]
 CHANGES_SHOWN = 20
@@ -96,20 +97,14 @@ def _entity_count(path):
 
 def _tiles(path):
     """The map settings of an mbtiles file: layer, zooms, bounds, feature count; None without one."""
-    if not os.path.exists(path):
+    meta = mbtiles_metadata(path)
+    if meta is None:
         return None
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-        try:
-            meta = dict(conn.execute("SELECT name, value FROM metadata"))
-        finally:
-            conn.close()
-    except sqlite3.Error:
-        return None
-    try:
-        layers = json.loads(meta.get("json", "{}")).get("vector_layers", [])
-        stats = json.loads(meta.get("json", "{}")).get("tilestats", {}).get("layers", [])
-    except ValueError:
+        described = json.loads(meta.get("json", "{}"))
+        layers = described.get("vector_layers", [])
+        stats = described.get("tilestats", {}).get("layers", [])
+    except (ValueError, AttributeError):
         layers, stats = [], []
     try:
         bounds = [float(v) for v in meta.get("bounds", "").split(",")]
