@@ -168,5 +168,6 @@ bench: $(VENV_READY)
 	$(PYTHON) bench/datatype_bench.py
 	$(PYTHON) bench/transform_bench.py
 	$(PYTHON) bench/assemble_bench.py
+	$(PYTHON) bench/assemble_floor.py
 	$(PYTHON) bench/collection_bench.py
 .PHONY: bench
