@@ -4,12 +4,16 @@ The project owns the database schema: numbered SQL files in sql/ are applied onc
 and recorded in the schema_migration table (migrate()).
 
 A dataset load (load_dataset()) replaces that dataset's entity and old_entity rows in a single
-transaction: rows stream from sqlite through COPY into temporary staging tables, then the old rows
-are deleted and the staged rows inserted, with geometries parsed and repaired in SQL. A
+transaction: rows stream from sqlite through COPY into temporary staging tables, then the rows that
+changed are deleted and their staged rows inserted, with geometries parsed and repaired in SQL. An
+entity whose staged row has the digest recorded when it was last loaded (entity_load_digest) is
+left as it is: parsing and indexing geometries is most of a load's time, and most nights change few
+entities. A
 per-dataset advisory lock serialises two loads of the same dataset; any failure rolls the whole
 transaction back, so the rows loaded last time stay as they were.
 """
 import datetime
+import hashlib
 import json
 import os
 import re
@@ -184,6 +188,13 @@ def _json(value, counts, column):
     return value.replace("\x00", "")
 
 
+def digested(rows):
+    """Each row with the md5 of its values (and of the load's SQL, so a change to how rows are
+    written reloads them all) appended: what entity_load_digest records."""
+    for row in rows:
+        yield row + (hashlib.md5((LOAD_FORMAT + repr(row)).encode()).hexdigest(),)
+
+
 def entity_rows(sqlite, dataset, counts):
     """Rows for COPY into the entity staging table, streamed from the sqlite entity table."""
     cursor = sqlite.execute(f"SELECT {select_list(sqlite, 'entity', ENTITY_COLUMNS)} FROM entity ORDER BY entity")
@@ -258,8 +269,15 @@ STAGE_ENTITY = """
 CREATE TEMPORARY TABLE load_entity (
     entity bigint, name text, entry_date date, start_date date, end_date date, dataset text,
     json jsonb, organisation_entity bigint, prefix text, reference text, typology text,
-    geojson jsonb, geometry text, point text, quality text
+    geojson jsonb, geometry text, point text, quality text, digest text
 ) ON COMMIT DROP
+"""
+# the staged entities whose row is the one loaded last time, and still in place: left as they are
+STAGE_KEPT = """
+CREATE TEMPORARY TABLE load_kept ON COMMIT DROP AS
+SELECT l.entity FROM load_entity l
+JOIN entity_load_digest d ON d.entity = l.entity AND d.digest = l.digest AND d.dataset = %(dataset)s
+JOIN entity e ON e.entity = l.entity AND e.dataset = %(dataset)s
 """
 STAGE_OLD_ENTITY = """
 CREATE TEMPORARY TABLE load_old_entity (
@@ -272,16 +290,46 @@ INSERT INTO entity (entity, name, entry_date, start_date, end_date, dataset, jso
                     prefix, reference, typology, geojson, geometry, point, quality)
 SELECT entity, name, entry_date, start_date, end_date, dataset, json, organisation_entity,
        prefix, reference, typology, geojson, planning_multipolygon(geometry), planning_point(point), quality
-FROM load_entity
+FROM load_entity l WHERE NOT EXISTS (SELECT 1 FROM load_kept k WHERE k.entity = l.entity)
+"""
+DELETE_CHANGED = """
+DELETE FROM entity e WHERE e.dataset = %(dataset)s AND NOT EXISTS (SELECT 1 FROM load_kept k WHERE k.entity = e.entity)
+"""
+RECORD_DIGESTS = """
+INSERT INTO entity_load_digest (entity, dataset, digest)
+SELECT entity, dataset, digest FROM load_entity l WHERE NOT EXISTS (SELECT 1 FROM load_kept k WHERE k.entity = l.entity)
+ON CONFLICT (entity) DO UPDATE SET dataset = excluded.dataset, digest = excluded.digest
+"""
+FORGET_DIGESTS = """
+DELETE FROM entity_load_digest d WHERE d.dataset = %(dataset)s
+AND NOT EXISTS (SELECT 1 FROM load_entity l WHERE l.entity = d.entity)
+"""
+# pieces of the entities rewritten or removed go; every geometry of the dataset without pieces gets them
+UNSUBDIVIDE_CHANGED = """
+DELETE FROM entity_subdivided s WHERE s.dataset = %(dataset)s AND NOT EXISTS (SELECT 1 FROM load_kept k WHERE k.entity = s.entity)
 """
 SUBDIVIDE = """
 INSERT INTO entity_subdivided (entity, dataset, geometry_subdivided)
-SELECT entity, dataset, ST_Multi(ST_Subdivide(geometry, 256)) FROM entity WHERE dataset = %s AND geometry IS NOT NULL
+SELECT entity, dataset, ST_Multi(ST_Subdivide(geometry, 256)) FROM entity e
+WHERE dataset = %(dataset)s AND geometry IS NOT NULL
+AND NOT EXISTS (SELECT 1 FROM entity_subdivided s WHERE s.entity = e.entity AND s.dataset = %(dataset)s)
 """
 INSERT_OLD_ENTITY = """
 INSERT INTO old_entity (old_entity, entity, entry_date, start_date, end_date, status, notes, dataset)
 SELECT old_entity, entity, entry_date, start_date, end_date, status, notes, dataset FROM load_old_entity
 """
+
+
+def _load_format():
+    """What decides how a staged row is written: the load's SQL and the migrations' text."""
+    digest = hashlib.md5("\n".join((INSERT_ENTITY, SUBDIVIDE)).encode())
+    for _, _, path in migrations():
+        with open(path, "rb") as f:
+            digest.update(f.read())
+    return digest.hexdigest()
+
+
+LOAD_FORMAT = _load_format()
 
 
 def _copy(cur, table, columns, rows):
@@ -335,20 +383,29 @@ def load_dataset(database_url, dataset, sqlite_path, log=print, subdivide=None):
                 cur.execute(lock_sql(), (dataset,))
             cur.execute(STAGE_ENTITY)
             cur.execute(STAGE_OLD_ENTITY)
-            staged = _copy(cur, "load_entity", ENTITY_COLUMNS, entity_rows(sqlite, dataset, counts))
+            staged = _copy(cur, "load_entity", ENTITY_COLUMNS + ("digest",), digested(entity_rows(sqlite, dataset, counts)))
             staged_old = _copy(cur, "load_old_entity", OLD_ENTITY_COLUMNS, old_entity_rows(sqlite, tables, dataset, counts))
             _refuse_clashes(cur, "load_entity", "entity", dataset, sqlite_path)
             _refuse_clashes(cur, "load_old_entity", "old_entity", dataset, sqlite_path)
-            cur.execute("DELETE FROM entity WHERE dataset = %s", (dataset,))
+            names = {"dataset": dataset}
+            cur.execute(STAGE_KEPT, names)
+            cur.execute("CREATE UNIQUE INDEX ON load_kept (entity)")
+            cur.execute(DELETE_CHANGED, names)
             replaced = cur.rowcount
             cur.execute("DELETE FROM old_entity WHERE dataset = %s", (dataset,))
             replaced_old = cur.rowcount
             cur.execute(INSERT_ENTITY)
+            written = cur.rowcount
             cur.execute(INSERT_OLD_ENTITY)
-            cur.execute("DELETE FROM entity_subdivided WHERE dataset = %s", (dataset,))
+            cur.execute(RECORD_DIGESTS)
+            cur.execute(FORGET_DIGESTS, names)
             if subdivide:
-                cur.execute(SUBDIVIDE, (dataset,))
-                subdivided = cur.rowcount
+                cur.execute(UNSUBDIVIDE_CHANGED, names)
+                cur.execute(SUBDIVIDE, names)
+                cur.execute("SELECT count(*) FROM entity_subdivided WHERE dataset = %s", (dataset,))
+                subdivided = cur.fetchone()[0]
+            else:
+                cur.execute("DELETE FROM entity_subdivided WHERE dataset = %s", (dataset,))
             cur.execute(
                 "SELECT count(*) FILTER (WHERE l.geometry IS NOT NULL AND e.geometry IS NULL),"
                 " count(*) FILTER (WHERE l.point IS NOT NULL AND e.point IS NULL),"
@@ -368,11 +425,13 @@ def load_dataset(database_url, dataset, sqlite_path, log=print, subdivide=None):
         counts.warnings["unusable point set to NULL"] = bad_point
     result = {
         "entity": staged, "old_entity": staged_old, "replaced": replaced, "replaced_old_entity": replaced_old,
+        "written": written, "unchanged": staged - written,
         "geometry": with_geometry, "point": with_point, "subdivided": subdivided, "warnings": dict(counts.warnings),
     }
     log(
         f"load-postgis: {dataset}: loaded {staged} entities ({with_geometry} with geometry, {with_point} with point)"
-        f" and {staged_old} old entities into {where}, replacing {replaced} and {replaced_old}"
+        f" and {staged_old} old entities into {where}: {written} written, {staged - written} unchanged;"
+        f" {replaced} entities and {replaced_old} old entities replaced or removed"
         + (f"; {subdivided} subdivided polygons" if subdivide else "")
     )
     for what, n in sorted(counts.warnings.items()):

@@ -67,7 +67,8 @@ def test_reload_replaces_the_datasets_rows(postgres, tmp_path):
     second = write_dataset(str(tmp_path / "second.sqlite3"), changed)
     result = load(postgres, second)
     assert result.returncode == 0, result.stderr
-    assert "loaded 6 entities" in result.stdout and "replacing 11" in result.stdout
+    # 4 rows as loaded before are left alone; the renamed one and the new one are written
+    assert "loaded 6 entities" in result.stdout and "2 written, 4 unchanged; 7 entities" in result.stdout
     assert query(postgres["url"], "SELECT count(*) FROM entity WHERE dataset = 'conservation-area'") == [(6,)]
     assert query(postgres["url"], "SELECT name FROM entity WHERE entity = 44000001") == [("Renamed",)]
     assert query(postgres["url"], "SELECT count(*) FROM entity WHERE entity = 44000101") == [(0,)]
@@ -195,6 +196,41 @@ def test_missing_or_broken_sqlite_is_a_one_line_error(postgres, tmp_path):
     broken.write_text("not a database")
     result = load(postgres, str(broken))
     assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+ROWS = ("SELECT entity, name, entry_date, start_date, end_date, dataset, json, organisation_entity, prefix, reference,"
+        " typology, geojson, ST_AsEWKB(geometry), ST_AsEWKB(point), quality FROM entity ORDER BY entity")
+
+
+def test_a_reload_rewrites_only_the_entities_whose_rows_changed_and_equals_a_full_load(database, tmp_path):
+    entities = conservation_area_entities()
+    first = write_dataset(str(tmp_path / "first.sqlite3"), entities)
+    assert "11 written, 0 unchanged" in load(database, first).stdout
+    versions = dict(query(database["url"], "SELECT entity, xmin::text FROM entity"))
+    assert "0 written, 11 unchanged" in load(database, first).stdout  # the same file again: no row rewritten
+    assert dict(query(database["url"], "SELECT entity, xmin::text FROM entity")) == versions
+
+    changed = [dict(e) for e in entities]
+    changed[0]["name"] = "Renamed"
+    moved = changed[1]["entity"]
+    changed[1]["geometry"] = "MULTIPOLYGON (((-0.1 51.5, -0.09 51.5, -0.09 51.51, -0.1 51.5)))"
+    gone = changed.pop()["entity"]
+    second = write_dataset(str(tmp_path / "second.sqlite3"), changed)
+    result = load(database, second)
+    assert result.returncode == 0, result.stderr
+    assert "2 written, 8 unchanged" in result.stdout
+    now = dict(query(database["url"], "SELECT entity, xmin::text FROM entity"))
+    assert gone not in now
+    rewritten = {e for e in now if now[e] != versions[e]}
+    assert rewritten == {changed[0]["entity"], moved}
+    incremental = query(database["url"], ROWS)
+    assert query(database["url"], "SELECT name FROM entity WHERE entity = %s", (changed[0]["entity"],)) == [("Renamed",)]
+    # forget what was loaded: every row is written again, and the tables are the same
+    with psycopg.connect(database["url"], autocommit=True) as conn:
+        conn.execute("DELETE FROM entity_load_digest")
+    assert "10 written, 0 unchanged" in load(database, second).stdout
+    assert query(database["url"], ROWS) == incremental
+    assert query(database["url"], "SELECT count(*), count(DISTINCT digest) FROM entity_load_digest") == [(10, 10)]
 
 
 def test_subdivided_geometries_are_replaced_with_the_dataset(postgres, ca_sqlite):
