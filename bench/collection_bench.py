@@ -2,7 +2,7 @@
 """Benchmark whole collections through the real Makefile and bin/ scripts, at the shape of a night.
 
   .venv/bin/python bench/collection_bench.py [--quick] [--workload big|typical|both] [--jobs N]
-                                             [--work DIR] [--keep]
+                                             [--work DIR] [--keep] [--database-url URL]
 
 Builds synthetic workspaces in a temporary directory (a copy of Makefile, makerules/, bin/,
 planning_pipeline/, specification/ with the project's .venv linked; file: endpoints; no network, no
@@ -97,9 +97,12 @@ STAGES = [
     ("bake", re.compile(r"bin/bake|bin/expectations")),
     ("tiles", re.compile(r"bin/build-tiles")),
     ("publish", re.compile(r"bin/publish-datasette|datasette inspect")),
+    ("postgis", re.compile(r"bin/load-postgis")),
     ("other", re.compile(r"")),
 ]
-REPORTED = ("collect", "index", "plan", "transform", "assemble", "gate", "bake", "tiles", "publish", "other", "make")
+REPORTED = ("collect", "index", "plan", "transform", "assemble", "gate", "bake", "tiles", "publish", "postgis", "other",
+            "make")
+DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "")  # --database-url: the runs also load PostGIS
 
 
 # --- the synthetic collection ------------------------------------------------------------------------
@@ -271,6 +274,8 @@ def run_make(workspace, jobs, label):
     shell = os.path.join(workspace, "timeshell")
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "MAKEFLAGS", "MAKELEVEL", "MFLAGS", "PIPELINE_PARALLEL")}
     env["BENCH_TIMING_LOG"] = log
+    if DATABASE_URL:
+        env["DATABASE_URL"] = DATABASE_URL
     command = ["make", "V=1", f"SHELL={shell}", f"JOBS={jobs}", f"collection/{COLLECTION}"]
     start = time.perf_counter()
     child = subprocess.Popen(command, cwd=workspace, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -405,13 +410,18 @@ def main():
                    help="make's JOBS (default: one per core, as make collection/NAME runs; 1: one step at a time)")
     p.add_argument("--work", help="working directory (default: a temporary one, removed afterwards)")
     p.add_argument("--keep", action="store_true", help="keep the working directory")
+    p.add_argument("--database-url", default=DATABASE_URL,
+                   help="also load each build into this PostGIS database, as a night with DATABASE_URL does"
+                        " (default: $BENCH_DATABASE_URL; none: no PostGIS load)")
     args = p.parse_args()
+    globals()["DATABASE_URL"] = args.database_url
     if shutil.which("make") is None:
         sys.exit("make not found")
     work = args.work or tempfile.mkdtemp(prefix="collection-bench-")
     os.makedirs(work, exist_ok=True)
     print(f"collection bench: upstream figures from issue 13's table"
           " (typical: estimated, see UPSTREAM in bench/collection_bench.py)")
+    print(f"PostGIS: {'loaded, as DATABASE_URL makes a night do' if args.database_url else 'not loaded (no --database-url)'}")
     if args.quick:
         print("QUICK: sizes are scaled down, so the ratios against upstream's full-size figures mean nothing")
     try:
