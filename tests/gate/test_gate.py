@@ -67,6 +67,19 @@ def builds(tmp_path):
     return Builds(tmp_path)
 
 
+def test_an_added_entity_is_recorded_with_the_resource_of_its_latest_entry(builds):
+    # 44000001: r2's entry is later; 44000002: one entry date, r1's entry number is higher; 44000003: r1 only
+    candidate = builds.build({
+        "r1": [{"entity": 44000001, "field": "name", "value": "A", "entry-date": "2024-01-01"},
+               {"entity": 44000002, "field": "name", "value": "B", "entry-date": "2024-03-01", "entry-number": 12},
+               {"entity": 44000003, "field": "name", "value": "C"}],
+        "r2": [{"entity": 44000001, "field": "name", "value": "A2", "entry-date": "2024-02-01"},
+               {"entity": 44000002, "field": "name", "value": "B2", "entry-date": "2024-03-01", "entry-number": 9}],
+    })
+    builds.gate(candidate)
+    assert {c["entity"]: c["resource"] for c in builds.changes()} == {"44000001": "r2", "44000002": "r1", "44000003": "r1"}
+
+
 def test_the_first_build_is_published_and_every_entity_is_recorded_as_added(builds):
     candidate = builds.build({"r1": areas(5)})
     summary = builds.gate(candidate)
