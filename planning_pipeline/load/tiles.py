@@ -1,10 +1,18 @@
 """Vector tiles for a geography dataset: stream its entities into tippecanoe, publish an mbtiles file.
 
 Entities with a geometry (else a point) become newline-delimited GeoJSON features in a file
-tippecanoe reads, one layer named after the dataset; their sha256 is recorded in the mbtiles
-metadata, and a build whose features are those of the published file keeps it (no tippecanoe run). Retired entities (an end date today or earlier)
-and entities redirected or removed through old_entity are left out. tippecanoe writes to a
-temporary directory beside the output, which is renamed into place only when tippecanoe succeeded.
+tippecanoe reads, one layer named after the dataset; the sha256 of the options and features is
+recorded in the mbtiles metadata, and a build whose features are those of the published file keeps
+it (no tippecanoe run). Retired entities (an end date today or earlier) and entities redirected or
+removed through old_entity are left out. tippecanoe writes to a temporary directory beside the
+output, which is renamed into place only when tippecanoe succeeded.
+
+The published file also records each feature's sha256 and bounding box (its feature_index table):
+when few features changed since, only the tiles they reach are built again, in a copy of the
+published file renamed over it (tiles_incremental.py), tile for tile and byte for byte the tiles and
+metadata of a full build. The metadata of every build leaves out tippecanoe's per-zoom "strategies"
+and takes as center the middle of the bounds at the minimum zoom, which an incremental build can
+reproduce (see _final_metadata).
 """
 import datetime
 import hashlib
@@ -14,6 +22,7 @@ import shutil
 import sqlite3
 import subprocess
 import tempfile
+import time
 
 from ..errors import UserError
 from .source import open_dataset, select_list
@@ -32,6 +41,12 @@ PROPERTIES = (
 
 def features(sqlite_path, dataset, today=None, skipped=None):
     """Yield (entity, GeoJSON feature dict) for the dataset's current entities with a geometry or point."""
+    for entity, feature, _ in _features(sqlite_path, dataset, today, skipped):
+        yield entity, feature
+
+
+def _features(sqlite_path, dataset, today=None, skipped=None):
+    """Yield (entity, GeoJSON feature dict, (minx, miny, maxx, maxy) of its geometry)."""
     import shapely.geometry
     import shapely.wkt
 
@@ -82,14 +97,21 @@ def features(sqlite_path, dataset, today=None, skipped=None):
             feature = {"type": "Feature", "geometry": shapely.geometry.mapping(shape), "properties": properties}
             if isinstance(record["entity"], int):
                 feature["id"] = record["entity"]
-            yield record["entity"], feature
+            yield record["entity"], feature, shape.bounds
     finally:
         conn.close()
 
 
 def build_tiles(dataset, sqlite_path, mbtiles_path, min_zoom=DEFAULT_MIN_ZOOM, max_zoom=DEFAULT_MAX_ZOOM,
-                tippecanoe="tippecanoe", log=print):
-    """Build mbtiles_path from the dataset's entities; returns the number of features (0: no file built)."""
+                tippecanoe="tippecanoe", log=print, incremental=True, timings=None):
+    """Build mbtiles_path from the dataset's entities; returns the number of features (0: no file built).
+
+    When the published file records what it was built from (its feature index) and few features
+    changed, only the tiles they reach are built again (incremental=False: always a full build).
+    timings, a dict, receives the seconds spent on "features", "tippecanoe" and "patch" and the "build"
+    made ("kept", "full" or "incremental")."""
+    timings = timings if timings is not None else {}
+    started = time.monotonic()
     program = shutil.which(tippecanoe)
     if not program:
         raise UserError(f"{tippecanoe} not found on PATH")
@@ -98,9 +120,8 @@ def build_tiles(dataset, sqlite_path, mbtiles_path, min_zoom=DEFAULT_MIN_ZOOM, m
     work = tempfile.mkdtemp(dir=target_dir, prefix=f".{os.path.basename(mbtiles_path)}.", suffix=".tmp")
     try:
         output = os.path.join(work, "tiles.mbtiles")
-        stderr_path = os.path.join(work, "tippecanoe.log")
         skipped = {}
-        rows = features(sqlite_path, dataset, skipped=skipped)
+        rows = _features(sqlite_path, dataset, skipped=skipped)
         first = next(rows, None)
         if first is None:
             if os.path.exists(mbtiles_path):
@@ -111,43 +132,114 @@ def build_tiles(dataset, sqlite_path, mbtiles_path, min_zoom=DEFAULT_MIN_ZOOM, m
             return 0
         command = [program, *TIPPECANOE_OPTIONS, f"--minimum-zoom={min_zoom}", f"--maximum-zoom={max_zoom}",
                    f"--layer={dataset}", f"--name={dataset}", f"--temporary-directory={work}", f"--output={output}"]
+        options = " ".join(_options(command, mbtiles_path))
         # the features are written out first, hashed on the way: tiles whose features (and options)
         # are those of the published file are not built again (a change to fields tiles do not carry)
         features_path = os.path.join(work, "features.ndjson")
-        digest = hashlib.sha256(" ".join(_options(command, mbtiles_path)).encode())
+        digest = hashlib.sha256(options.encode())
+        index, entities = [], set()  # (entity, sha256 of its line, its bounds) of each feature, in order
         count = 0
         try:
             with open(features_path, "wb") as out:
-                for _, feature in _chain(first, rows):
+                for entity, feature, bounds in _chain(first, rows):
                     line = json.dumps(feature, ensure_ascii=False, separators=(",", ":")).encode() + b"\n"
                     digest.update(line)
                     out.write(line)
                     count += 1
+                    if index is not None:
+                        if type(entity) is not int or entity in entities:
+                            index = None  # entities the index cannot key: full builds only
+                        else:
+                            entities.add(entity)
+                            index.append((entity, hashlib.sha256(line).hexdigest(), *bounds))
         except OSError as error:  # a full disk, say
             raise UserError(f"cannot write the features for tippecanoe ({error.strerror}) after {count} features; "
                             f"{mbtiles_path} left as it was") from None
         digest = digest.hexdigest()
+        timings["features"] = time.monotonic() - started
         if _features_digest(mbtiles_path) == digest:
+            timings["build"] = "kept"
             log(f"build-tiles: {dataset}: {count} features, unchanged since {mbtiles_path} was built: kept")
             return count
-        with open(stderr_path, "wb") as stderr:
-            status = subprocess.run(command + [features_path], stdin=subprocess.DEVNULL, stdout=stderr,
-                                    stderr=stderr).returncode
-        if status != 0 or not os.path.exists(output):
-            with open(stderr_path, "rb") as f:
-                f.seek(max(0, os.path.getsize(stderr_path) - 4096))  # only its last words matter
-                message = " ".join(f.read().decode("utf-8", "replace").split())[-400:]
-            why = f"exit status {status}" if status >= 0 else f"killed by signal {-status}"
-            raise UserError(f"tippecanoe failed ({why}) after {count} features; {mbtiles_path} left as it was: {message}")
-        _stable_metadata(output, command, mbtiles_path, digest)
+        how = None
+        if incremental and index is not None:
+            how = _incremental(dataset, command, features_path, output, mbtiles_path, index, options, digest,
+                               min_zoom, max_zoom, log, timings)
+        if how is None:
+            _run(command, features_path, work, count, mbtiles_path, timings)
+            began = time.monotonic()
+            _stable_metadata(output, options, digest, index)
+            timings["patch"] = time.monotonic() - began
+            timings["build"] = "full"
+            how = f"zoom {min_zoom}-{max_zoom}"
         os.chmod(output, 0o644)
         os.replace(output, mbtiles_path)
         for what, n in sorted(skipped.items()):
             log(f"build-tiles: {dataset}: warning: {n} {what} skipped")
-        log(f"build-tiles: {dataset}: {count} features, zoom {min_zoom}-{max_zoom}, written to {mbtiles_path}")
+        log(f"build-tiles: {dataset}: {count} features, {how}, written to {mbtiles_path}")
         return count
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _run(command, features_path, work, count, mbtiles_path, timings):
+    """Run tippecanoe on features_path; a one-line error (the previous file left) if it fails."""
+    began = time.monotonic()
+    stderr_path = os.path.join(work, "tippecanoe.log")
+    output = command[-1][len("--output="):]
+    with open(stderr_path, "wb") as stderr:
+        status = subprocess.run(command + [features_path], stdin=subprocess.DEVNULL, stdout=stderr,
+                                stderr=stderr).returncode
+    timings["tippecanoe"] = time.monotonic() - began
+    if status != 0 or not os.path.exists(output):
+        with open(stderr_path, "rb") as f:
+            f.seek(max(0, os.path.getsize(stderr_path) - 4096))  # only its last words matter
+            message = " ".join(f.read().decode("utf-8", "replace").split())[-400:]
+        why = f"exit status {status}" if status >= 0 else f"killed by signal {-status}"
+        raise UserError(f"tippecanoe failed ({why}) after {count} features; {mbtiles_path} left as it was: {message}")
+
+
+def _incremental(dataset, command, features_path, output, mbtiles_path, index, options, digest, min_zoom, max_zoom,
+                 log, timings):
+    """Build output from the published file and the tiles the changed features reach; returns what was
+    done (for the log line), or None when a full build is needed (or the better one)."""
+    from . import tiles_incremental as inc
+
+    state = inc.published_state(mbtiles_path)
+    if state is None:
+        return None
+    previous, metadata, tile_count = state
+    if metadata.get("generator_options") != options:
+        return None
+    began = time.monotonic()
+    plan, why = inc.plan(previous, index, min_zoom, max_zoom, tile_count)
+    if plan is None:
+        log(f"build-tiles: {dataset}: {why}: a full build")
+        return None
+    work = os.path.dirname(output)
+    fresh = os.path.join(work, "affected.mbtiles")
+    subset = os.path.join(work, "affected.ndjson")
+    with open(features_path, "rb") as lines, open(subset, "wb") as out:
+        for line, zoom in zip(lines, plan.zooms):
+            out.write(inc.annotate(line, zoom, min_zoom, max_zoom))
+    timings["plan"] = time.monotonic() - began
+    run = command[:-1] + [f"--output={fresh}"]
+    _run(run, subset, work, len(index), mbtiles_path, timings)
+    began = time.monotonic()
+    new_metadata = _final_metadata(_read_metadata(fresh), options, digest)
+    if new_metadata.get("generator") != metadata.get("generator"):
+        log(f"build-tiles: {dataset}: built by {metadata.get('generator')}, now {new_metadata.get('generator')}: a full build")
+        return None
+    try:
+        inc.patch(mbtiles_path, fresh, output, plan, index, new_metadata)
+    except (inc.Conflict, sqlite3.Error) as error:
+        log(f"build-tiles: {dataset}: cannot patch {mbtiles_path} ({error}): a full build")
+        if os.path.exists(output):
+            os.unlink(output)
+        return None
+    timings["patch"] = time.monotonic() - began
+    timings["build"] = "incremental"
+    return (f"{len(plan.changed)} changed: {plan.tile_count()} tiles rebuilt from {plan.included} features")
 
 
 FEATURES_DIGEST = "features_sha256"  # metadata row: the sha256 of the options and features the tiles were built from
@@ -178,15 +270,44 @@ def _features_digest(mbtiles_path):
     return (mbtiles_metadata(mbtiles_path) or {}).get(FEATURES_DIGEST)
 
 
-def _stable_metadata(output, command, mbtiles_path, digest):
-    """Record the options without the temporary paths, so the same input gives the same file, and
-    the digest of what the tiles were built from."""
+def _read_metadata(path):
+    conn = sqlite3.connect(path)
+    try:
+        return dict(conn.execute("SELECT name, value FROM metadata"))
+    finally:
+        conn.close()
+
+
+def _final_metadata(metadata, options, digest):
+    """tippecanoe's metadata made a function of the features and options alone, as an incremental
+    build can reproduce it: the options without the temporary paths, the digest of what the tiles
+    were built from, no per-zoom "strategies" (tippecanoe's counts of what each zoom's tiles
+    simplified: a sum over every tile), and the centre of the bounds at the minimum zoom as center
+    (tippecanoe's is the middle of the maximum zoom's fullest tile, which only a full build knows)."""
+    metadata = dict(metadata)
+    metadata["generator_options"] = options
+    metadata[FEATURES_DIGEST] = digest
+    metadata.pop("strategies", None)
+    try:
+        west, south, east, north = (float(v) for v in metadata["bounds"].split(","))
+        metadata["center"] = f"{(west + east) / 2:f},{(south + north) / 2:f},{int(metadata['minzoom'])}"
+    except (KeyError, ValueError):
+        metadata.pop("center", None)
+    return metadata
+
+
+def _stable_metadata(output, options, digest, index):
+    """Make a full build's metadata stable (see _final_metadata) and record its feature index."""
+    from .tiles_incremental import write_index
+
     conn = sqlite3.connect(output)
     try:
         with conn:
-            conn.execute("UPDATE metadata SET value = ? WHERE name = 'generator_options'",
-                         (" ".join(_options(command, mbtiles_path)),))
-            conn.execute("INSERT INTO metadata (name, value) VALUES (?, ?)", (FEATURES_DIGEST, digest))
+            metadata = _final_metadata(dict(conn.execute("SELECT name, value FROM metadata")), options, digest)
+            conn.execute("DELETE FROM metadata")
+            conn.executemany("INSERT INTO metadata (name, value) VALUES (?, ?)", sorted(metadata.items()))
+            if index is not None:
+                write_index(conn, index)
     finally:
         conn.close()
 
