@@ -6,6 +6,9 @@ builds `fact` into a scratch file; this process ranks the winners and builds `en
 scratch file of its own. Those are then copied into the output (into an empty table of the same shape sqlite
 copies records and index entries as they are, without re-sorting). The output is renamed into place only when
 complete, so a failure leaves any previous output untouched. Memory is bounded by the page caches.
+
+That is the full build. When the output's manifest (manifest.py) shows that only some resources changed, a
+copy of the output is updated for them instead (incremental.py), with the same SQL and the same tables.
 """
 import contextlib
 import os
@@ -24,8 +27,15 @@ PARTS = 2  # scratch parts imported at once: one per core
 
 def assemble(dataset, specification, output, transformed_dir, organisation_path=None, resource_path=None,
              old_entity_path=None, issue_dir=None, column_field_dir=None, dataset_resource_dir=None, issue_csv=None,
-             log=None, plan_issue_path=None):
-    """Build output (dataset/<dataset>.sqlite3); returns {"facts": n, "entities": n}."""
+             log=None, plan_issue_path=None, incremental=True):
+    """Build output (var/assembled/<dataset>.sqlite3); returns {"facts": n, "entities": n, "build": how}.
+
+    With incremental and a manifest that describes output (manifest.py), only the changed resources are
+    updated in a copy of output (incremental.py); otherwise, or when the update cannot vouch for its result,
+    every file is assembled."""
+    from . import incremental as updating
+    from . import manifest
+
     if dataset not in specification.dataset:
         raise UserError(f"unknown dataset {dataset!r}", os.path.join(specification.path, "dataset.csv"))
     if not os.path.isdir(transformed_dir):
@@ -36,46 +46,78 @@ def assemble(dataset, specification, output, transformed_dir, organisation_path=
     columns = entities.EntityColumns(schema["entity"], dataset, specification.dataset_typology(dataset),
                                      specification.dataset_prefix(dataset))
     clock = _Clock(log)
+    paths = logs.csv_files(transformed_dir)
+    digest = manifest.global_hash(dataset, specification.path, organisation_path, resource_path)
+    previous = manifest.read(output) if incremental and os.path.exists(output) else None
+    if previous is not None and previous.get("global") != digest:
+        previous = None
+    files = manifest.file_entries(paths, previous["files"] if previous else None)
+    clock("inputs hashed")
+
+    def log_tables(conn):
+        _load_logs(conn, schema, dataset, specification, issue_dir, issue_csv, column_field_dir,
+                   dataset_resource_dir, old_entity_path, plan_issue_path)
+
     with temporary_path(output) as tmp, _scratch_files(tmp, PARTS + 2) as scratch:
-        parts, fact_file, tables_file = scratch[:PARTS], scratch[PARTS], scratch[PARTS + 1]
-        by_hand, complained = stage.import_files(logs.csv_files(transformed_dir), parts, CACHE_KIB)
-        clock("imported")
-        conn = _connect(tables_file, parts)
+        counts = None
+        if previous is not None:
+            gone, new = updating.changes(previous["files"], files, previous["ends"], ends)
+            try:
+                counts = updating.update(tmp, output, transformed_dir, gone, new, schema, columns, ends,
+                                         organisations, scratch, log_tables)
+                counts["build"] = f"incremental: {len(gone)} resource(s) out, {len(new)} file(s) in"
+                clock(f"{counts['build']}, {counts['touched']} entities touched, {counts['neighbours']} "
+                      f"neighbouring resource(s), {counts['staged']} rows staged")
+            except updating.Fallback as reason:
+                clock(f"full build: {reason}")
+                for name in [tmp] + scratch:
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(name)
+        if counts is None:
+            counts = _full(tmp, scratch, schema, columns, ends, organisations, paths, clock, log_tables)
+            counts["build"] = "full"
+    manifest.write(output, digest, files, ends)
+    return counts
+
+
+def _full(tmp, scratch, schema, columns, ends, organisations, paths, clock, log_tables):
+    """Assemble every transformed file into tmp."""
+    parts, fact_file, tables_file = scratch[:PARTS], scratch[PARTS], scratch[PARTS + 1]
+    by_hand, complained = stage.import_files(paths, parts, CACHE_KIB)
+    clock("imported")
+    conn = _connect(tables_file, parts)
+    try:
+        conn.execute("BEGIN")
+        stage.check_complained(conn, complained, len(parts))
+        stage.add_by_hand(conn, by_hand)
+        stage.write_lookups(conn, ends, organisations)
+        conn.execute("COMMIT")
+        counts = {"facts": conn.execute("SELECT count(*) FROM temp.fact_rows").fetchone()[0]}
+        # fact_resource, the biggest table, is built straight into the output file: it is not copied
+        jobs = [(_start_table_job(schema["fact"], fact_file, parts, queries.fact_sql), "fact"),
+                (_start_table_job(schema["fact-resource"], tmp, parts, queries.fact_resource_sql), "fact-resource")]
         try:
             conn.execute("BEGIN")
-            stage.check_complained(conn, complained, len(parts))
-            stage.add_by_hand(conn, by_hand)
-            stage.write_lookups(conn, ends, organisations)
+            counts["entities"] = _entity_and_logs(conn, schema, columns, clock, log_tables)
             conn.execute("COMMIT")
-            counts = {"facts": conn.execute("SELECT count(*) FROM temp.fact_rows").fetchone()[0]}
-            # fact_resource, the biggest table, is built straight into the output file: it is not copied
-            jobs = [(_start_table_job(schema["fact"], fact_file, parts, queries.fact_sql), "fact"),
-                    (_start_table_job(schema["fact-resource"], tmp, parts, queries.fact_resource_sql), "fact-resource")]
-            try:
-                conn.execute("BEGIN")
-                counts["entities"] = _entity_and_logs(conn, schema, columns, clock, dataset, specification, issue_dir,
-                                                      issue_csv, column_field_dir, dataset_resource_dir, old_entity_path,
-                                                      plan_issue_path)
-                conn.execute("COMMIT")
-                for (proc, path), name in jobs:
-                    stage.finish(proc, path, f"building the {name} table")
-                clock("fact, fact_resource")
-            finally:
-                for (proc, _), _ in jobs:
-                    if proc.poll() is None:
-                        proc.kill()
+            for (proc, path), name in jobs:
+                stage.finish(proc, path, f"building the {name} table")
+            clock("fact, fact_resource")
         finally:
-            conn.close()
-        _gather(tmp, schema, {"fact": fact_file, **{name: tables_file for name in LOCAL_TABLES}})
-        clock("gathered, analysed")
+            for (proc, _), _ in jobs:
+                if proc.poll() is None:
+                    proc.kill()
+    finally:
+        conn.close()
+    _gather(tmp, schema, {"fact": fact_file, **{name: tables_file for name in LOCAL_TABLES}})
+    clock("gathered, analysed")
     return counts
 
 
 LOCAL_TABLES = ("entity", "issue", "column-field", "dataset-resource", "old-entity")
 
 
-def _entity_and_logs(conn, schema, columns, clock, dataset, specification, issue_dir, issue_csv, column_field_dir,
-                     dataset_resource_dir, old_entity_path, plan_issue_path=None):
+def _entity_and_logs(conn, schema, columns, clock, log_tables):
     """The tables this process builds while the sqlite3 jobs build fact and fact_resource; returns the number
     of entities."""
     for name in LOCAL_TABLES:
@@ -86,16 +128,23 @@ def _entity_and_logs(conn, schema, columns, clock, dataset, specification, issue
     conn.execute(queries.entity_sql(columns))
     entities.fill_points(conn, schema["entity"].columns)
     clock("entity")
-    logs.load_issues(conn, schema["issue"], issue_dir, issue_csv, [plan_issue_path])
-    logs.load_resource_logs(conn, schema["column-field"], column_field_dir, dataset)
-    logs.load_resource_logs(conn, schema["dataset-resource"], dataset_resource_dir, dataset)
-    logs.load_old_entities(conn, schema["old-entity"], old_entity_path, specification.entity_range(dataset))
+    log_tables(conn)
     for name in LOCAL_TABLES:
         for sql in schema[name].index_sql():
             conn.execute(sql)
     conn.execute("DROP TABLE temp.winner")
     clock("logs")
     return conn.execute("SELECT count(*) FROM entity").fetchone()[0]
+
+
+def _load_logs(conn, schema, dataset, specification, issue_dir, issue_csv, column_field_dir, dataset_resource_dir,
+               old_entity_path, plan_issue_path):
+    """Load the issue, column_field, dataset_resource and old_entity tables (created, not yet indexed) and
+    write the issue CSV; a full and an incremental build both load them whole."""
+    logs.load_issues(conn, schema["issue"], issue_dir, issue_csv, [plan_issue_path])
+    logs.load_resource_logs(conn, schema["column-field"], column_field_dir, dataset)
+    logs.load_resource_logs(conn, schema["dataset-resource"], dataset_resource_dir, dataset)
+    logs.load_old_entities(conn, schema["old-entity"], old_entity_path, specification.entity_range(dataset))
 
 
 def _gather(path, schema, sources):

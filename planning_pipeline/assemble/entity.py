@@ -39,17 +39,19 @@ class EntityColumns:
         self.prefix = prefix
 
 
-def fill_points(conn, columns, batch=5000):
+def fill_points(conn, columns, batch=5000, only=None):
     """Set point to the geometry's centroid where point is blank, a batch of entities at a time, as upstream's
     dataset writes it: `POINT(x y)`, no space, each coordinate "%.6f" (a point the data gives keeps the text
-    the point datatype gave it, `POINT (x y)` at 6 places, as upstream's facts have it)."""
+    the point datatype gave it, `POINT (x y)` at 6 places, as upstream's facts have it). With only (a table
+    of entity numbers), only those entities."""
     if "point" not in columns or "geometry" not in columns:
         return
     import shapely
 
+    within = f" AND entity IN (SELECT entity FROM {only})" if only else ""
     after = None
     while True:
-        rows = conn.execute("""SELECT entity, geometry FROM entity WHERE point = '' AND geometry != ''
+        rows = conn.execute(f"""SELECT entity, geometry FROM entity WHERE point = '' AND geometry != ''{within}
             AND entity > coalesce(?, -1e300) ORDER BY entity LIMIT ?""", (after, batch)).fetchall()
         if not rows:
             return

@@ -174,13 +174,15 @@ def test_failure_mid_build_leaves_the_previous_sqlite_intact(tmp_path):
     c = Collection(tmp_path)
     c.resource("a", [(E, "name", "Good")])
     path = c.assemble()
-    before = open(path, "rb").read()
+    manifest = path[: -len(".sqlite3")] + ".manifest.json"
+    before, manifest_before = open(path, "rb").read(), open(manifest, "rb").read()
     # a later resource with a ragged row: the build fails part way through loading
     write(os.path.join(c.dir("transformed"), "z.csv"), FACT_HEADER, [["", str(E), "2024-01-01", "1", "f", "name"]])
-    with pytest.raises(UserError, match="z.csv:2"):
-        c.assemble()
-    assert open(path, "rb").read() == before
-    assert sorted(os.listdir(os.path.dirname(path))) == [os.path.basename(path)]
+    for incremental in (True, False):
+        with pytest.raises(UserError, match="z.csv:2"):
+            c.assemble(incremental=incremental)
+        assert open(path, "rb").read() == before and open(manifest, "rb").read() == manifest_before
+        assert sorted(os.listdir(os.path.dirname(path))) == sorted(map(os.path.basename, (path, manifest)))
 
 
 def test_same_inputs_give_the_same_tables(tmp_path):
