@@ -64,7 +64,7 @@ def assemble(dataset, specification, output, transformed_dir, organisation_path=
             gone, new = updating.changes(previous["files"], files, previous["ends"], ends)
             try:
                 counts = updating.update(tmp, output, transformed_dir, gone, new, schema, columns, ends,
-                                         organisations, scratch, log_tables)
+                                         organisations, scratch, log_tables, clock)
                 counts["build"] = f"incremental: {len(gone)} resource(s) out, {len(new)} file(s) in"
                 clock(f"{counts['build']}, {counts['touched']} entities touched, {counts['neighbours']} "
                       f"neighbouring resource(s), {counts['staged']} rows staged")

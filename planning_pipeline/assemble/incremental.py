@@ -49,9 +49,11 @@ def changes(previous_files, files, previous_ends, ends):
     return gone, new
 
 
-def update(tmp, previous, transformed_dir, gone, new, schema, columns, ends, organisations, scratch, log_tables):
+def update(tmp, previous, transformed_dir, gone, new, schema, columns, ends, organisations, scratch, log_tables,
+           clock=lambda step: None):
     """Copy previous to tmp and update it; log_tables(conn) loads the log tables. Returns the counts."""
     shutil.copyfile(previous, tmp)
+    clock("copied")
     new_paths = [os.path.join(transformed_dir, n) for n in sorted(new)]
     by_hand, complained = stage.import_files(new_paths, [scratch[0]], CACHE_KIB)
     conn = sqlite3.connect(tmp, isolation_level=None)
@@ -66,13 +68,15 @@ def update(tmp, previous, transformed_dir, gone, new, schema, columns, ends, org
         conn.execute("CREATE TEMP TABLE gone (resource TEXT PRIMARY KEY)")
         conn.executemany("INSERT INTO temp.gone VALUES (?)", [(r,) for r in sorted(gone)])
         conn.execute("CREATE TEMP TABLE touched (entity PRIMARY KEY)")
-        conn.execute("""INSERT OR IGNORE INTO temp.touched SELECT DISTINCT f.entity FROM temp.gone g
-            JOIN fact_resource fr ON fr.resource = g.resource JOIN fact f ON f.fact = fr.fact""")
+        # CROSS JOIN: sqlite joins in the order written, from the few changed resources outwards
+        conn.execute("""INSERT OR IGNORE INTO temp.touched SELECT f.entity FROM temp.gone g
+            CROSS JOIN fact_resource fr ON fr.resource = g.resource CROSS JOIN fact f ON f.fact = fr.fact""")
         conn.execute("INSERT OR IGNORE INTO temp.touched SELECT DISTINCT entity FROM s0.fact_row")
-        neighbours = [r for (r,) in conn.execute("""SELECT DISTINCT fr.resource FROM temp.touched t
-            JOIN fact f ON f.entity = t.entity JOIN fact_resource fr ON fr.fact = f.fact
-            WHERE fr.resource NOT IN (SELECT resource FROM temp.gone) ORDER BY 1""")]
+        neighbours = {r for (r,) in conn.execute("""SELECT fr.resource FROM temp.touched t
+            CROSS JOIN fact f ON f.entity = t.entity CROSS JOIN fact_resource fr ON fr.fact = f.fact""")}
+        neighbours = sorted(neighbours - gone)
         conn.execute("COMMIT")
+        clock("new files staged")
         neighbour_paths = [os.path.join(transformed_dir, f"{r}.csv") for r in neighbours]
         missing = [p for p in neighbour_paths if not os.path.exists(p)]
         if missing:
@@ -88,6 +92,7 @@ def update(tmp, previous, transformed_dir, gone, new, schema, columns, ends, org
         _check_resources(conn, "s1", set(neighbours))
         conn.execute("DELETE FROM s1.fact_row WHERE entity NOT IN (SELECT entity FROM temp.touched)")
         _check_hashes(conn)
+        clock("neighbours staged")
         stage.write_lookups(conn, ends, organisations)
         conn.execute(queries.view_sql(2))
         fact_resource = schema["fact-resource"]
@@ -102,6 +107,7 @@ def update(tmp, previous, transformed_dir, gone, new, schema, columns, ends, org
         conn.execute(queries.entity_sql(columns))
         entities.fill_points(conn, schema["entity"].columns, only="temp.touched")
         conn.execute("DROP TABLE temp.winner")
+        clock("fact, fact_resource, entity")
         for name in LOCAL_TABLES[1:]:
             conn.execute(f'DROP TABLE "{schema[name].sql_name}"')
             conn.execute(schema[name].create_sql())
@@ -110,6 +116,7 @@ def update(tmp, previous, transformed_dir, gone, new, schema, columns, ends, org
             for sql in schema[name].index_sql():
                 conn.execute(sql)
         conn.execute("COMMIT")
+        clock("logs")
         counts = {"facts": conn.execute("SELECT count(*) FROM fact_resource").fetchone()[0],
                   "entities": conn.execute("SELECT count(*) FROM entity").fetchone()[0],
                   "staged": conn.execute("SELECT count(*) FROM temp.fact_rows").fetchone()[0],
@@ -120,6 +127,7 @@ def update(tmp, previous, transformed_dir, gone, new, schema, columns, ends, org
         conn.execute("PRAGMA journal_mode = DELETE")
         conn.execute("PRAGMA analysis_limit = 1000")
         conn.execute("ANALYZE")
+        clock("analysed")
     finally:
         conn.close()
     return counts
