@@ -54,9 +54,17 @@ def assemble(dataset, specification, output, transformed_dir, organisation_path=
     files = manifest.file_entries(paths, previous["files"] if previous else None)
     clock("inputs hashed")
 
-    def log_tables(conn):
+    reuse = logs.Reuse()
+
+    def log_tables(conn, old_tables=None):
+        if old_tables and previous:
+            reuse.previous = previous.get("logs") or {}
+            reuse.old_tables = old_tables
+            csv_stat = previous.get("issue_csv")
+            reuse.old_csv = issue_csv if csv_stat and os.path.exists(issue_csv) and manifest.stat_of(issue_csv) == csv_stat \
+                else None
         _load_logs(conn, schema, dataset, specification, issue_dir, issue_csv, column_field_dir,
-                   dataset_resource_dir, old_entity_path, plan_issue_path)
+                   dataset_resource_dir, old_entity_path, plan_issue_path, reuse)
 
     with temporary_path(output) as tmp, _scratch_files(tmp, PARTS + 2) as scratch:
         counts = None
@@ -74,9 +82,10 @@ def assemble(dataset, specification, output, transformed_dir, organisation_path=
                     with contextlib.suppress(FileNotFoundError):
                         os.unlink(name)
         if counts is None:
+            reuse.__init__()
             counts = _full(tmp, scratch, schema, columns, ends, organisations, paths, clock, log_tables)
             counts["build"] = "full"
-    manifest.write(output, digest, files, ends)
+    manifest.write(output, digest, files, ends, reuse.entries, manifest.stat_of(issue_csv) if issue_csv else None)
     return counts
 
 
@@ -138,12 +147,12 @@ def _entity_and_logs(conn, schema, columns, clock, log_tables):
 
 
 def _load_logs(conn, schema, dataset, specification, issue_dir, issue_csv, column_field_dir, dataset_resource_dir,
-               old_entity_path, plan_issue_path):
+               old_entity_path, plan_issue_path, reuse=None):
     """Load the issue, column_field, dataset_resource and old_entity tables (created, not yet indexed) and
-    write the issue CSV; a full and an incremental build both load them whole."""
-    logs.load_issues(conn, schema["issue"], issue_dir, issue_csv, [plan_issue_path])
-    logs.load_resource_logs(conn, schema["column-field"], column_field_dir, dataset)
-    logs.load_resource_logs(conn, schema["dataset-resource"], dataset_resource_dir, dataset)
+    write the issue CSV; an incremental build copies the rows of unchanged log files (logs.Reuse)."""
+    logs.load_issues(conn, schema["issue"], issue_dir, issue_csv, [plan_issue_path], reuse=reuse)
+    logs.load_resource_logs(conn, schema["column-field"], column_field_dir, dataset, reuse=reuse)
+    logs.load_resource_logs(conn, schema["dataset-resource"], dataset_resource_dir, dataset, reuse=reuse)
     logs.load_old_entities(conn, schema["old-entity"], old_entity_path, specification.entity_range(dataset))
 
 

@@ -11,8 +11,9 @@ to it). In the copy:
 - fact_resource loses the rows of removed and changed resources and gains those of new and changed files;
   the facts and entities of touched entities are deleted and made again from the staged rows with the full
   build's SQL (queries.fact_sql, WINNER_SQL, entity_sql), so they rank exactly as a full build ranks them;
-- the log tables (issue, column_field, dataset_resource, old_entity) and the issue CSV are loaded again as
-  a full build loads them, so their rows and rowids are the full build's.
+- the log tables (issue, column_field, dataset_resource, old_entity) and the issue CSV are made again in a
+  full build's file order: an unchanged log file's rows are copied from the old table and its bytes from the
+  old issue CSV (logs.Reuse), a changed one is loaded, so their rows, rowids and bytes are the full build's.
 
 A fact's rows all belong to one entity because its hash is sha256(entity:field:value); the staged rows are
 checked for that, and each file's rows for carrying its own resource. Anything the update cannot vouch for
@@ -108,10 +109,21 @@ def update(tmp, previous, transformed_dir, gone, new, schema, columns, ends, org
         entities.fill_points(conn, schema["entity"].columns, only="temp.touched")
         conn.execute("DROP TABLE temp.winner")
         clock("fact, fact_resource, entity")
+        old_tables = {}
         for name in LOCAL_TABLES[1:]:
-            conn.execute(f'DROP TABLE "{schema[name].sql_name}"')
+            table = schema[name].sql_name
+            for (index,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+                                         "AND sql IS NOT NULL", (table,)).fetchall():
+                conn.execute(f'DROP INDEX "{index}"')
+            if name == "old-entity":  # one small file: loaded again
+                conn.execute(f'DROP TABLE "{table}"')
+            else:
+                old_tables[name] = f"_old_{table}"
+                conn.execute(f'ALTER TABLE "{table}" RENAME TO "_old_{table}"')
             conn.execute(schema[name].create_sql())
-        log_tables(conn)
+        log_tables(conn, old_tables)
+        for old in old_tables.values():
+            conn.execute(f'DROP TABLE "{old}"')
         for name in LOCAL_TABLES[1:]:
             for sql in schema[name].index_sql():
                 conn.execute(sql)

@@ -3,8 +3,8 @@
 var/assembled/D.manifest.json records, for the candidate it describes (its inode, size and mtime), every
 transformed file (size, mtime_ns, sha256), every resource's end-date, and one hash of everything else that
 shapes the fact, fact_resource and entity tables (the assemble code, the specification, organisation.csv, the
-dataset). The log tables (issue, column_field, dataset_resource, old_entity) are loaded again on every build,
-so their inputs are not recorded. A manifest that is missing, unreadable, of another version or written for
+dataset), and each log file's fingerprint and place in its table and in the issue CSV (logs.Reuse), with the
+stat of that issue CSV. A manifest that is missing, unreadable, of another version or written for
 another file than the candidate (a build interrupted between the rename and the manifest) means a full build.
 """
 import contextlib
@@ -73,9 +73,10 @@ def read(output):
         return None
 
 
-def write(output, global_digest, files, ends):
+def write(output, global_digest, files, ends, logs=None, issue_csv=None):
+    """logs: logs.Reuse entries of the log files; issue_csv: the stat of the issue CSV written with them."""
     manifest = {"version": VERSION, "candidate": stat_of(output), "global": global_digest, "files": files,
-                "ends": dict(sorted(ends.items()))}
+                "ends": dict(sorted(ends.items())), "logs": logs or {}, "issue_csv": issue_csv}
     with atomic_write(path_for(output)) as f:
         json.dump(manifest, f, sort_keys=True)
 

@@ -300,3 +300,27 @@ def test_the_published_hard_link_to_the_previous_candidate_is_never_written(tmp_
     assert h.build()["build"].startswith("incremental")
     assert open(published, "rb").read() == before
     assert os.stat(published).st_ino != os.stat(h.candidate).st_ino
+
+
+def test_unchanged_log_files_are_copied_and_a_changed_or_replaced_issue_csv_is_made_again(tmp_path):
+    h = Hand(tmp_path)
+    c = h.collection
+    for n, name in enumerate("abc"):
+        c.resource(name, [(E + n, "name", name)], issues=[
+            [DATASET, name, str(line), "1", "name", str(E + n), "invalid", f"v{line}", ""] for line in range(2, 5 + n)])
+    h.build()
+    # b's issues change in the middle of the file order: a's and c's rows and bytes are copied around them
+    write(os.path.join(c.dir("issue"), "b.csv"), ["dataset", "resource", "line-number", "issue-type", "value"],
+          [[DATASET, "b", "7", "other", "x,y"], [DATASET, "b", "8", "other", 'say "z"']])
+    write(os.path.join(c.dir("column-field"), "a.csv"), ["dataset", "resource", "column", "field"],
+          [[DATASET, "", "TITLE", "name"], [DATASET, "", "REF", "reference"]])
+    assert h.build()["build"].startswith("incremental: 0 resource(s) out, 0 file(s) in")
+    # an issue CSV edited behind the manifest's back is not copied from
+    issue_csv = h.candidate[: -len(".sqlite3")] + "-issue.csv"
+    with open(issue_csv, "a") as f:
+        f.write("tampered\n")
+    c.resource("d", [(E + 9, "name", "d")], issues=[[DATASET, "d", "2", "1", "name", "", "invalid", "v", ""]])
+    assert h.build()["build"].startswith("incremental")
+    os.unlink(issue_csv)
+    os.unlink(os.path.join(c.dir("issue"), "a.csv"))
+    assert h.build()["build"].startswith("incremental")
