@@ -239,7 +239,8 @@ def _incremental(dataset, command, features_path, output, mbtiles_path, index, o
         return None
     timings["patch"] = time.monotonic() - began
     timings["build"] = "incremental"
-    return (f"{len(plan.changed)} changed: {plan.tile_count()} tiles rebuilt from {plan.included} features")
+    return (f"{len(plan.changed)} changed: {plan.tile_count()} tiles rebuilt from {plan.included} features"
+            f" (~{plan.work:.0%} of a full build's tiling)")
 
 
 FEATURES_DIGEST = "features_sha256"  # metadata row: the sha256 of the options and features the tiles were built from

@@ -26,10 +26,11 @@ def build(sqlite_path, mbtiles, **kwargs):
 
 @pytest.fixture
 def always_incremental(monkeypatch):
-    """No share of changed features or affected tiles too large for an incremental build: on a handful
-    of features any change reaches a large share of the tiles (which decides cost, not correctness)."""
+    """No share of changed features, affected tiles or work too large for an incremental build: on a
+    handful of features any change reaches a large share of the tiles (which decides cost, not correctness)."""
     monkeypatch.setattr(tiles_incremental, "MAX_CHANGED_SHARE", math.inf)
     monkeypatch.setattr(tiles_incremental, "MAX_AFFECTED_SHARE", math.inf)
+    monkeypatch.setattr(tiles_incremental, "MAX_WORK_SHARE", math.inf)
 
 
 def content(path):
@@ -250,3 +251,75 @@ def test_build_tiles_full_builds_every_tile_even_when_few_features_changed(tmp_p
     sqlite_path, mbtiles = published_and_changed(tmp_path, ca_entities)
     result = run_bin("build-tiles", "--dataset", DATASET, "--full", str(sqlite_path), str(mbtiles))
     assert result.returncode == 0 and "zoom 4-15, written to" in result.stdout and "changed" not in result.stdout
+
+
+def test_changes_that_reach_most_of_the_tiling_work_are_a_full_build():
+    # one feature in every zoom-8 tile over England changed, among four in each: every feature is
+    # needed at almost every zoom, so an incremental build would do a full build's work
+    current = []
+    for i in range(40):
+        for j in range(40):
+            lon, lat = -3 + 4 * i / 40, 50.8 + 3.5 * j / 40
+            for k in range(4):
+                current.append((len(current), "same", lon + k * 0.001, lat, lon + k * 0.001 + 0.0005, lat + 0.0005))
+    previous = {row[0]: row[1:] for row in current}
+    changed = [(row[0], "new" if row[0] % 4 == 0 else row[1], *row[2:]) for row in current]
+    plan, why = tiles_incremental.plan(previous, changed, 4, 15, 10 ** 6)
+    assert plan is None and "of a full build's work" in why
+    # one of them changed: a fraction of the work
+    one = [(row[0], "new" if row[0] == 0 else row[1], *row[2:]) for row in current]
+    plan, why = tiles_incremental.plan(previous, one, 4, 15, 10 ** 6)
+    assert why is None and plan.work < 0.3
+
+
+def test_the_maximum_zooms_of_many_boxes_at_once_are_those_of_one_box_at_a_time():
+    import random
+    rng = random.Random(3)
+    boxes = []
+    for _ in range(3000):
+        lon, lat, size = rng.uniform(-0.3, 0.1), rng.uniform(51.3, 51.7), rng.choice([0.00001, 0.001, 0.05])
+        boxes.append((lon, lat, lon + size, lat + size))
+    previous = {i: ("old", *box) for i, box in enumerate(boxes)}
+    current = [(i, "new" if i % 500 == 0 else "old", *box) for i, box in enumerate(boxes)]
+    plan, why = tiles_incremental.plan(previous, current, 4, 15, 10 ** 9)
+    assert why is None
+    hulls = {z: (min(x for x, _ in t), min(y for _, y in t), max(x for x, _ in t), max(y for _, y in t))
+             for z, t in plan.affected.items()}
+    one_at_a_time = []
+    for box in boxes:
+        top = None
+        for z in range(4, 16):
+            if not tiles_incremental._reaches(tiles_incremental.tile_range(tiles_incremental.mercator(box), z),
+                                              plan.affected[z], hulls[z]):
+                break
+            top = z
+        one_at_a_time.append(top)
+    assert len(set(one_at_a_time)) > 3  # boxes far and near: several maximum zooms
+    assert tiles_incremental.maximum_zooms(boxes, plan.affected, hulls, 4, 15) == one_at_a_time
+
+
+def test_datasette_serves_an_incrementally_built_file_with_the_change(tmp_path, ca_entities):
+    import gzip
+    import urllib.request
+
+    import mapbox_vector_tile
+    from loadkit import popen_bin
+    from local_servers import free_port, stop, wait_for_http
+
+    sqlite_path, mbtiles = published_and_changed(tmp_path, ca_entities)
+    assert build(sqlite_path, mbtiles)[0] == "incremental"
+    directory = tmp_path / "datasette"
+    assert run_bin("publish-datasette", "--dir", str(directory), str(sqlite_path), str(mbtiles)).returncode == 0
+    lon, lat = shapely.wkt.loads(next(e for e in ca_entities if e["entity"] == 44000002)["point"]).coords[0]
+    x, row = tile_of(lon, lat, 14)
+    port = free_port()
+    process = popen_bin("serve-datasette", "--dir", str(directory), "--port", str(port))
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/-/versions.json", process)
+        url = f"http://127.0.0.1:{port}/-/tiles/conservation-area/14/{x}/{2 ** 14 - 1 - row}.vector.pbf"
+        with urllib.request.urlopen(urllib.request.Request(url, headers={"Accept-Encoding": "gzip"}), timeout=10) as r:
+            features = mapbox_vector_tile.decode(gzip.decompress(r.read()))["conservation-area"]["features"]
+    finally:
+        stop(process)
+    names = {f["properties"]["entity"]: f["properties"]["name"] for f in features}
+    assert names[44000002] == "Changed"
