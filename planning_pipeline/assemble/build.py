@@ -76,7 +76,7 @@ def assemble(dataset, specification, output, transformed_dir, organisation_path=
                 counts["build"] = f"incremental: {len(gone)} resource(s) out, {len(new)} file(s) in"
                 clock(f"{counts['build']}, {counts['touched']} entities touched, {counts['neighbours']} "
                       f"neighbouring resource(s), {counts['staged']} rows staged")
-            except updating.Fallback as reason:
+            except (updating.Fallback, sqlite3.DatabaseError) as reason:  # a damaged candidate too
                 clock(f"full build: {reason}")
                 for name in [tmp] + scratch:
                     with contextlib.suppress(FileNotFoundError):

@@ -324,3 +324,16 @@ def test_unchanged_log_files_are_copied_and_a_changed_or_replaced_issue_csv_is_m
     os.unlink(issue_csv)
     os.unlink(os.path.join(c.dir("issue"), "a.csv"))
     assert h.build()["build"].startswith("incremental")
+
+
+def test_a_damaged_candidate_that_still_matches_its_manifest_is_built_again_in_full(tmp_path):
+    h = Hand(tmp_path)
+    c = h.collection
+    c.resource("a", [(E, "name", "A")])
+    h.build()
+    st = os.stat(h.candidate)
+    with open(h.candidate, "r+b") as f:  # same inode, size and mtime: only the content is wrong
+        f.write(b"\0" * st.st_size)
+    os.utime(h.candidate, ns=(st.st_atime_ns, st.st_mtime_ns))
+    c.resource("b", [(E, "name", "B")], priority=2)
+    assert h.build()["build"] == "full"
