@@ -282,11 +282,20 @@ def _open(path, kind, name, messages):
     raise ConversionError(f"GDAL could not open {name}: {message}")
 
 
+_PARSE_FAILURE = re.compile(r"XML parsing of \w+ file failed")  # the GML and KML drivers (not LIBKML's probe)
+
+
 def rows(path, kind, name="the resource", first_table_only=False):
     """Yield the header then one row per feature, across all layers of the data source at `path`."""
     with gdal_config(CONFIG), quiet_gdal() as messages:
         dataset = _open(path, kind, name, messages)
-        messages.failures.clear()  # complaints while probing drivers don't matter once one has opened it
+        # complaints while probing drivers don't matter once one has opened it, except the opened
+        # driver's own: a GML or KML file the XML parser stopped in opens with no (or only some) features
+        opening = list(messages.failures)
+        messages.failures.clear()
+        for message in opening:
+            if _PARSE_FAILURE.search(message):
+                raise ConversionError(f"GDAL could not read {name}: {message}")
         layers = [_call(dataset.GetLayer, i) for i in range(_call(dataset.GetLayerCount))]
         if first_table_only:
             layers = layers[:1]

@@ -1,0 +1,50 @@
+"""Regression tests for the classes of failure the fuzzer (test_hostile_resources.py) found, one small
+hand-made case each, through planning_pipeline.convert.convert."""
+import csv
+import os
+
+import pytest
+
+from planning_pipeline.convert import convert
+
+GML = b"""<?xml version="1.0" encoding="UTF-8"?>
+<wfs:FeatureCollection xmlns:wfs="http://www.opengis.net/wfs" xmlns:gml="http://www.opengis.net/gml"
+    xmlns:ca="http://example.com/ca">
+  <gml:featureMember><ca:area gml:id="a.1"><ca:reference>CA1</ca:reference><ca:name>Old Town</ca:name>
+    <ca:geom><gml:Point srsName="EPSG:4326"><gml:coordinates>-0.1,51.5</gml:coordinates></gml:Point></ca:geom>
+  </ca:area></gml:featureMember>
+  <gml:featureMember><ca:area gml:id="a.2"><ca:reference>CA2</ca:reference><ca:name>New Town</ca:name>
+    <ca:geom><gml:Point srsName="EPSG:4326"><gml:coordinates>-0.2,51.6</gml:coordinates></gml:Point></ca:geom>
+  </ca:area></gml:featureMember>
+</wfs:FeatureCollection>
+"""
+
+
+@pytest.fixture
+def converted(tmp_path):
+    names = iter(range(1000))
+
+    def run(content):
+        name = f"resource{next(names)}"
+        path = tmp_path / name
+        path.write_bytes(content)
+        output = tmp_path / (name + ".csv")
+        result = convert(str(path), str(output))
+        rows = None
+        if output.exists():
+            with open(output, encoding="utf-8", newline="") as f:
+                rows = list(csv.reader(f))
+        assert result["status"] == "failed" or rows is not None
+        return result, rows
+
+    return run
+
+
+def test_a_gml_file_the_xml_parser_stops_in_is_a_failed_conversion_not_an_empty_success(converted):
+    result, rows = converted(GML)
+    assert result["status"] == "success" and [r[2] for r in rows[1:]] == ["CA1", "CA2"]  # the sound file reads
+    for broken in (GML.replace(b"<ca:name>Old", b'<ca:name">Old'), GML.replace(b"-0.2,51.6", b"-0.2\x01,51.6"),
+                   GML[:GML.index(b"New Town")]):
+        result, rows = converted(broken)
+        assert result["status"] == "failed" and rows is None
+        assert "XML parsing of GML file failed" in result["exception"], result["exception"]
