@@ -39,6 +39,10 @@ OPEN_OPTIONS = {
     "gpkg": ["IMMUTABLE=YES"],
 }
 
+# What is logged when GDAL's message itself could not be read: the Python binding cannot hand a message
+# that is not UTF-8 (a piece of a badly encoded file quoted in it) to our handler, and raises SystemError.
+UNDECODABLE = "GDAL reported an error whose message is not UTF-8 text"
+
 # Messages that don't mean the data were misread: we never reproject, so PROJ grid lookups don't matter.
 IGNORED_FAILURES = ("PROJ: ",)
 
@@ -65,10 +69,21 @@ def _call(function, *args):
     for attempt in range(3):
         try:
             return function(*args)
+        except SystemError:  # a GDAL message not in UTF-8 broke the binding's error callback
+            raise ConversionError(f"GDAL: {_last_error_message() or UNDECODABLE}") from None
         except RuntimeError as error:
             message = " ".join(str(error).split())
             if not message.startswith(IGNORED_FAILURES) or attempt == 2:
                 raise ConversionError(f"GDAL: {message}") from None
+
+
+def _last_error_message():
+    """GDAL's last error message, when it can be read ('' when it cannot)."""
+    gdal, _ = _load()
+    try:
+        return " ".join(gdal.GetLastErrorMsg().split())
+    except Exception:
+        return ""
 
 
 @contextlib.contextmanager
@@ -257,7 +272,10 @@ def open_vector(path, kind, messages, drivers=None):
     kwargs = {"open_options": OPEN_OPTIONS.get(kind, [])}
     if drivers:
         kwargs["allowed_drivers"] = drivers
-    dataset = gdal.OpenEx(path, gdal.OF_VECTOR | gdal.OF_READONLY | gdal.OF_VERBOSE_ERROR, **kwargs)
+    try:
+        dataset = gdal.OpenEx(path, gdal.OF_VECTOR | gdal.OF_READONLY | gdal.OF_VERBOSE_ERROR, **kwargs)
+    except SystemError:  # a GDAL message not in UTF-8 broke the binding's error callback
+        raise RuntimeError(_last_error_message() or UNDECODABLE) from None
     if dataset is None:  # exceptions off: the message went to our handler
         raise RuntimeError(messages.last())
     return dataset

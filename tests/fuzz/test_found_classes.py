@@ -48,3 +48,14 @@ def test_a_gml_file_the_xml_parser_stops_in_is_a_failed_conversion_not_an_empty_
         result, rows = converted(broken)
         assert result["status"] == "failed" and rows is None
         assert "XML parsing of GML file failed" in result["exception"], result["exception"]
+
+
+def test_a_gdal_error_whose_message_is_not_utf8_is_a_failed_conversion_with_gdals_reason(converted):
+    # a byte-order mark in the middle (two files run together): the binding's error callback cannot take
+    # GDAL's message and raised SystemError, which was logged as "SystemError: <built-in function OpenEx>
+    # returned a result with an exception set"
+    result, rows = converted(b'{"type": "FeatureCollection",\n\xef\xbb\xbf"features": [{"type": "Feature", '
+                             b'"properties": {"a": 1}, "geometry": null}]}\n')
+    assert result["status"] == "failed" and rows is None
+    assert result["exception"] == "GDAL could not open JSON: Failed to read GeoJSON data"
+
