@@ -15,7 +15,7 @@ import contextlib
 import json
 import re
 
-from . import xml_columns
+from . import encoding, xml_columns
 from .errors import ConversionError
 
 WKT = "WKT"
@@ -259,9 +259,24 @@ def _field_readers(definition):
 
 def _text(reader, feature, index):
     try:
-        return reader(feature, index)
+        text = reader(feature, index)
     except (UnicodeDecodeError, ValueError, TypeError, RuntimeError):
         return ""
+    return text if text.isascii() else utf8(text)
+
+
+def utf8(text):
+    """GDAL's text as UTF-8: the binding hands bytes that are not UTF-8 over as surrogate escapes, which
+    no UTF-8 file can hold; they are read as Windows-1252 instead, as a CSV's stray bytes are."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        pass
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", encoding.ERRORS)
+    except UnicodeEncodeError:  # a surrogate that is not an escaped byte
+        return text.encode("utf-8", "replace").decode("utf-8")
 
 
 # --- reading ----------------------------------------------------------------------------------
@@ -328,7 +343,7 @@ def rows(path, kind, name="the resource", first_table_only=False):
         for layer, definition in zip(layers, definitions):
             columns = []
             for index in range(definition.GetFieldCount()):
-                field = definition.GetFieldDefn(index).GetName()
+                field = utf8(definition.GetFieldDefn(index).GetName())
                 if has_geometry and field == WKT:
                     field = "WKT_1"
                 if field not in position:

@@ -59,3 +59,11 @@ def test_a_gdal_error_whose_message_is_not_utf8_is_a_failed_conversion_with_gdal
     assert result["status"] == "failed" and rows is None
     assert result["exception"] == "GDAL could not open JSON: Failed to read GeoJSON data"
 
+
+def test_bytes_gdal_reads_that_are_not_utf8_are_read_as_windows_1252_not_a_failed_conversion(converted):
+    # GDAL hands them over as surrogate escapes, which writing the UTF-8 CSV refused:
+    # "UnicodeEncodeError: 'utf-8' codec can't encode characters ...: surrogates not allowed"
+    result, rows = converted(b'{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": '
+                             b'{"name": "Caf\xe9 \x93Quarter\x94", "caf\xe9": "x"}, "geometry": null}]}\n')
+    assert result["status"] == "success", result["exception"]
+    assert rows == [["WKT", "name", "café"], ["", "Café “Quarter”", "x"]]

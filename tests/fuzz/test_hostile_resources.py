@@ -298,6 +298,8 @@ def geojson_cases():
                                                 b'"geometry":{"type":"Point","coordinates":[-0.1,51.5]}}]}')
     yield Case("geojson-bare-feature", lambda: b'{"type":"Feature","properties":{"reference":"CA1"},'
                                                b'"geometry":{"type":"Point","coordinates":[-0.1,51.5]}}')
+    yield Case("geojson-not-utf8-values", lambda: mutate.geojson_raw('{"type":"Point","coordinates":[-0.1,51.5]}')
+               .replace(b'"name":"x"', b'"name":"Caf\xe9 \xff\xfe \xed\xa0\x80"'), expect="success")
     yield Case("geojson-bare-geometry", lambda: b'{"type":"Point","coordinates":[-0.1,51.5]}')
 
 
