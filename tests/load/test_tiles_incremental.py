@@ -323,3 +323,26 @@ def test_datasette_serves_an_incrementally_built_file_with_the_change(tmp_path, 
         stop(process)
     names = {f["properties"]["entity"]: f["properties"]["name"] for f in features}
     assert names[44000002] == "Changed"
+
+
+def test_reading_the_features_in_parallel_gives_upstreams_tiles(tmp_path, ca_entities):
+    # --read-parallel is ours, not upstream's: the same tiles and metadata, whatever the threads, with
+    # twins (features at the same place) whose order in a tile is the input's
+    import subprocess
+
+    from planning_pipeline.load import tiles
+
+    sqlite_path = write_dataset(str(tmp_path / "conservation-area.sqlite3"), ca_entities + spread_points() + [
+        dict(p, entity=p["entity"] + 1000, name="Twin") for p in spread_points()[::7]])
+    features = tmp_path / "features.ndjson"
+    features.write_text("".join(tiles.json.dumps(f, separators=(",", ":")) + "\n"
+                                for _, f in tiles.features(sqlite_path, DATASET)))
+    built = []
+    for options, threads in ((tiles.UPSTREAM_OPTIONS, "2"), (tiles.TIPPECANOE_OPTIONS, "1"), (tiles.TIPPECANOE_OPTIONS, "4")):
+        output = tmp_path / f"{len(built)}.mbtiles"
+        subprocess.run([TIPPECANOE, *options, "-Z4", "-z15", "-l", DATASET, "-n", DATASET, "-o", str(output), str(features)],
+                       check=True, env=dict(os.environ, TIPPECANOE_MAX_THREADS=threads))
+        with sqlite3.connect(output) as conn:
+            built.append((conn.execute("SELECT zoom_level, tile_column, tile_row, tile_data FROM tiles ORDER BY 1, 2, 3").fetchall(),
+                          conn.execute("SELECT name, value FROM metadata WHERE name != 'generator_options' ORDER BY 1").fetchall()))
+    assert built[0][0] and built[0] == built[1] == built[2]
