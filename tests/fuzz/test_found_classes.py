@@ -2,10 +2,14 @@
 hand-made case each, through planning_pipeline.convert.convert."""
 import csv
 import os
+import sys
 
 import pytest
 
 from planning_pipeline.convert import convert
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import mutate  # noqa: E402
 
 GML = b"""<?xml version="1.0" encoding="UTF-8"?>
 <wfs:FeatureCollection xmlns:wfs="http://www.opengis.net/wfs" xmlns:gml="http://www.opengis.net/gml"
@@ -67,3 +71,17 @@ def test_bytes_gdal_reads_that_are_not_utf8_are_read_as_windows_1252_not_a_faile
                              b'{"name": "Caf\xe9 \x93Quarter\x94", "caf\xe9": "x"}, "geometry": null}]}\n')
     assert result["status"] == "success", result["exception"]
     assert rows == [["WKT", "name", "café"], ["", "Café “Quarter”", "x"]]
+
+
+def test_a_zip_member_that_would_expand_a_thousandfold_is_refused_as_a_bomb_before_it_is_read(converted):
+    import time
+
+    # 96 MiB of a CSV from 96 KiB: under the 2 GiB cap on an archive's total, but no real data is like that
+    bomb = mutate.zip_bomb(size=96 << 20)
+    assert len(bomb) < 128 << 10
+    start = time.perf_counter()
+    result, rows = converted(bomb)
+    assert result["status"] == "failed" and rows is None
+    assert "'bomb.csv' would uncompress to 100663312 bytes" in result["exception"]
+    assert "zip bomb" in result["exception"]
+    assert time.perf_counter() - start < 1  # refused from its directory, not after streaming it

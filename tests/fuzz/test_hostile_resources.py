@@ -303,6 +303,9 @@ def geojson_cases():
     yield Case("geojson-bare-geometry", lambda: b'{"type":"Point","coordinates":[-0.1,51.5]}')
 
 
+GEOJSON_START = b'{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"'
+
+
 def archive_cases():
     csv_member = mutate.ca_csv()
     yield Case("zip-path-traversal", lambda: mutate.zip_of([("../../x.csv", csv_member)]), expect="failed")
@@ -310,6 +313,15 @@ def archive_cases():
     yield Case("zip-backslash-traversal", lambda: mutate.zip_of([("..\\..\\x.csv", csv_member)]), expect="failed")
     yield Case("zip-bomb", mutate.zip_bomb, expect="failed")
     yield Case("zip-bomb-lying-headers", lambda: mutate.zip_bomb(honest=False), expect="failed")
+    yield Case("zip-bomb-geojson", lambda: mutate.zip_bomb(name="bomb.geojson", prefix=GEOJSON_START), expect="failed")
+    yield Case("zip-bomb-geojson-lying-headers", lambda: mutate.zip_bomb(
+        name="bomb.geojson", prefix=GEOJSON_START, honest=False), expect="failed")
+    yield Case("zip-bomb-gml-lying-headers", lambda: mutate.zip_bomb(
+        name="bomb.gml", prefix=b'<?xml version="1.0"?><wfs:FeatureCollection xmlns:wfs="http://www.opengis.net/wfs">',
+        honest=False), expect="failed")
+    yield Case("zip-bomb-shapefile-lying-headers", lambda: mutate.zip_of(
+        [("a.shx", b"\x00" * 100), ("a.dbf", b"\x00" * 100)]).replace(b"PK\x05\x06", b"PK\x05\x07")  # no end record
+        + mutate.zip_bomb(name="a.shp", prefix=b"\x00\x00\x27\x0a", honest=False), expect="failed")
     yield Case("zip-in-zip", lambda: mutate.zip_of([("inner.zip", mutate.zip_of([("x.csv", csv_member)]))]))
     yield Case("zip-empty", mutate.empty_zip, expect="failed")
     yield Case("zip-encrypted", lambda: mutate.encrypted_zip([("x.csv", csv_member)]), expect="failed")
