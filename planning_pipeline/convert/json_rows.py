@@ -6,6 +6,7 @@ however long the list is. GeoJSON and ArcGIS JSON are not handled here: they go 
 import csv
 import json
 import re
+import sys
 import tempfile
 
 from .errors import ConversionError
@@ -110,6 +111,9 @@ class _Reader:
             except json.JSONDecodeError as error:
                 if self.eof:
                     raise ConversionError(f"invalid JSON: {error.msg} {self.where()}") from None
+            except RecursionError:  # the decoder recurses once per level of nesting
+                raise ConversionError(f"JSON nested too deeply (arrays or objects within each other over "
+                                      f"{sys.getrecursionlimit()} levels) {self.where()}") from None
             else:
                 if end < len(self.buffer) or self.eof:  # a number at the very end may go on in the next chunk
                     self.pos = end

@@ -85,3 +85,13 @@ def test_a_zip_member_that_would_expand_a_thousandfold_is_refused_as_a_bomb_befo
     assert "'bomb.csv' would uncompress to 100663312 bytes" in result["exception"]
     assert "zip bomb" in result["exception"]
     assert time.perf_counter() - start < 1  # refused from its directory, not after streaming it
+
+
+@pytest.mark.parametrize("content", [b"[" * 100_000 + b"]" * 100_000,
+                                     b'[{"reference": "CA1", "name": ' + b"[" * 50_000 + b"]" * 50_000 + b"}]",
+                                     b'{"columns": ["a"], "data": [' + b"[" * 50_000 + b"]" * 50_000 + b"]}"],
+                         ids=["list", "in-a-record", "in-a-table"])
+def test_json_nested_deeper_than_the_decoder_recurses_is_a_failed_conversion_saying_so(converted, content):
+    result, rows = converted(content)  # was "RecursionError: maximum recursion depth exceeded while decoding ..."
+    assert result["status"] == "failed" and rows is None
+    assert result["exception"].startswith("JSON nested too deeply"), result["exception"]
