@@ -5,6 +5,7 @@ however long the list is. GeoJSON and ArcGIS JSON are not handled here: they go 
 """
 import csv
 import json
+import math
 import re
 import sys
 import tempfile
@@ -62,6 +63,12 @@ def cell(value):
     return json.dumps(value, ensure_ascii=False)
 
 
+def _finite_or_text(text):
+    """A JSON number as a float, unless it overflows one (1e999 would become inf): then its text."""
+    value = float(text)
+    return value if math.isfinite(value) else text
+
+
 class _Reader:
     """Pulls whole JSON values, one at a time, out of a text stream."""
 
@@ -71,7 +78,7 @@ class _Reader:
         self.pos = 0
         self.consumed = 0  # characters dropped from the front of the buffer
         self.eof = False
-        self.decoder = json.JSONDecoder()
+        self.decoder = json.JSONDecoder(parse_float=_finite_or_text, parse_constant=str)
 
     def _fill(self):
         want = max(CHUNK, len(self.buffer) - self.pos)  # double what is pending, so big values cost O(n)

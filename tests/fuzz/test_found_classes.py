@@ -95,3 +95,13 @@ def test_json_nested_deeper_than_the_decoder_recurses_is_a_failed_conversion_say
     result, rows = converted(content)  # was "RecursionError: maximum recursion depth exceeded while decoding ..."
     assert result["status"] == "failed" and rows is None
     assert result["exception"].startswith("JSON nested too deeply"), result["exception"]
+
+
+def test_json_numbers_no_float_holds_keep_their_text_instead_of_becoming_inf_or_nan(converted):
+    # Python's decoder reads 1e999 as inf and accepts NaN and Infinity: they became "inf" and "nan"
+    for content in (b'[{"a": 1e999, "b": NaN, "c": -Infinity, "d": -1E+400, "e": 1.5, "f": 12, "g": -0.0}]',
+                    b'{"columns": ["a", "b", "c", "d", "e", "f", "g"], "data": [[1e999, NaN, -Infinity, -1E+400, '
+                    b'1.5, 12, -0.0]]}'):
+        result, rows = converted(content)
+        assert result["status"] == "success", result["exception"]
+        assert rows == [["a", "b", "c", "d", "e", "f", "g"], ["1e999", "NaN", "-Infinity", "-1E+400", "1.5", "12", "-0.0"]]
