@@ -48,11 +48,11 @@ def features(sqlite_path, dataset, today=None, skipped=None):
         yield entity, feature
 
 
+BATCH = 2000  # rows whose WKT shapely parses at once
+
+
 def _features(sqlite_path, dataset, today=None, skipped=None):
     """Yield (entity, GeoJSON feature dict, (minx, miny, maxx, maxy) of its geometry)."""
-    import shapely.geometry
-    import shapely.wkt
-
     today = today or datetime.date.today().isoformat()
     skipped = skipped if skipped is not None else {}
     conn, tables = open_dataset(sqlite_path)
@@ -68,41 +68,79 @@ def _features(sqlite_path, dataset, today=None, skipped=None):
         " AND (COALESCE(end_date, '') = '' OR end_date > ?)"
         f"{redirected} ORDER BY entity"
     )
+    at = {c: i for i, c in enumerate(wanted)}
     try:
-        for row in conn.execute(sql, (dataset, today)):
-            record = dict(zip(wanted, row))
-            shape = None
-            for column in ("geometry", "point"):
-                if record[column]:
+        cursor = conn.execute(sql, (dataset, today))
+        while True:
+            rows = cursor.fetchmany(BATCH)
+            if not rows:
+                break
+            for row, (geometry, bounds) in zip(rows, _geometries(rows, at["geometry"], at["point"], skipped)):
+                if geometry is None:
+                    continue
+                properties = {}
+                if row[at["json"]]:
                     try:
-                        shape = shapely.wkt.loads(record[column])
-                    except Exception:  # shapely raises several kinds for bad WKT
-                        skipped["unparseable " + column] = skipped.get("unparseable " + column, 0) + 1
-                        continue
-                    if shape.is_empty:
-                        shape = None
-                        continue
-                    break
-            if shape is None:
-                continue
-            properties = {}
-            if record["json"]:
-                try:
-                    extra = json.loads(record["json"])
-                    if isinstance(extra, dict):
-                        properties.update(extra)
-                except ValueError:
-                    pass
-            for column, key in PROPERTIES:
-                value = record[column]
-                properties[key] = value if value is not None else ""
-            properties["dataset"] = properties["dataset"] or dataset
-            feature = {"type": "Feature", "geometry": shapely.geometry.mapping(shape), "properties": properties}
-            if isinstance(record["entity"], int):
-                feature["id"] = record["entity"]
-            yield record["entity"], feature, shape.bounds
+                        extra = json.loads(row[at["json"]])
+                        if isinstance(extra, dict):
+                            properties.update(extra)
+                    except ValueError:
+                        pass
+                for column, key in PROPERTIES:
+                    value = row[at[column]]
+                    properties[key] = value if value is not None else ""
+                properties["dataset"] = properties["dataset"] or dataset
+                feature = {"type": "Feature", "geometry": geometry, "properties": properties}
+                entity = row[at["entity"]]
+                if isinstance(entity, int):
+                    feature["id"] = entity
+                yield entity, feature, bounds
     finally:
         conn.close()
+
+
+# GeoJSON type names by shapely type id, for the 2D types whose coordinates are split up a type at a time
+_KINDS = {0: "Point", 1: "LineString", 3: "Polygon", 4: "MultiPoint", 5: "MultiLineString", 6: "MultiPolygon"}
+
+
+def _geometries(rows, geometry_at, point_at, skipped):
+    """For a batch of rows, [(GeoJSON geometry dict, bounds)]: the row's geometry, else its point
+    ((None, None) when neither parses to a non-empty shape), as shapely.geometry.mapping gives it,
+    parsed and taken apart a batch at a time."""
+    import numpy
+    import shapely
+    import shapely.geometry
+
+    chosen = numpy.full(len(rows), None, dtype=object)
+    for column, where in (("geometry", geometry_at), ("point", point_at)):
+        wanted = [i for i, row in enumerate(rows) if chosen[i] is None and row[where]]
+        if not wanted:
+            continue
+        shapes = shapely.from_wkt([rows[i][where] for i in wanted], on_invalid="ignore")
+        unparsed = shapely.is_missing(shapes)
+        if unparsed.any():
+            skipped["unparseable " + column] = skipped.get("unparseable " + column, 0) + int(unparsed.sum())
+        usable = ~unparsed & ~shapely.is_empty(shapes)
+        chosen[numpy.asarray(wanted)[usable]] = shapes[usable]
+    out = [None] * len(rows)
+    present = ~shapely.is_missing(chosen)
+    types = shapely.get_type_id(chosen)
+    flat = present & ~shapely.has_z(chosen)
+    for type_id, kind in _KINDS.items():
+        where = numpy.flatnonzero(flat & (types == type_id))
+        if not len(where):
+            continue
+        _, coordinates, offsets = shapely.to_ragged_array(chosen[where])
+        nested = [tuple(pair) for pair in coordinates.tolist()]
+        for level in offsets:  # innermost first: rings, then polygons, then multipolygons
+            cuts = level.tolist()
+            nested = [nested[a:b] for a, b in zip(cuts, cuts[1:])]
+        for i, value in zip(where.tolist(), nested):
+            out[i] = {"type": kind, "coordinates": value}
+    for i in numpy.flatnonzero(present & ~(flat & numpy.isin(types, list(_KINDS)))).tolist():
+        out[i] = shapely.geometry.mapping(chosen[i])  # 3D, collections and rings, one by one
+    bounds = shapely.bounds(chosen).tolist()
+    return [(g, tuple(b) if g is not None else None) for g, b in zip(out, bounds)]
 
 
 def build_tiles(dataset, sqlite_path, mbtiles_path, min_zoom=DEFAULT_MIN_ZOOM, max_zoom=DEFAULT_MAX_ZOOM,

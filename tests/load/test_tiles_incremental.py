@@ -346,3 +346,44 @@ def test_reading_the_features_in_parallel_gives_upstreams_tiles(tmp_path, ca_ent
             built.append((conn.execute("SELECT zoom_level, tile_column, tile_row, tile_data FROM tiles ORDER BY 1, 2, 3").fetchall(),
                           conn.execute("SELECT name, value FROM metadata WHERE name != 'generator_options' ORDER BY 1").fetchall()))
     assert built[0][0] and built[0] == built[1] == built[2]
+
+
+def test_features_parsed_a_batch_at_a_time_are_those_shapely_maps_one_at_a_time(tmp_path, ca_entities, monkeypatch):
+    import json
+
+    import shapely.geometry
+
+    from planning_pipeline.load import tiles
+
+    odd = ["POINT Z (-0.1 51.5 12)", "GEOMETRYCOLLECTION (POINT (-0.1 51.5), LINESTRING (-0.1 51.5, -0.2 51.6))",
+           "LINESTRING (-0.1 51.5, -0.2 51.6)", "MULTIPOINT ((-0.1 51.5), (-0.11 51.51))", "POLYGON EMPTY",
+           "POLYGON ((-0.1 51.5, -0.09 51.5, -0.09 51.51, -0.1 51.5), (-0.098 51.502, -0.095 51.502, -0.095 51.505, -0.098 51.502))",
+           "MULTILINESTRING ((-0.1 51.5, -0.2 51.6), (-0.3 51.5, -0.2 51.4))", "not WKT", "POLYGON ((1 2, 3 4))"]
+    entities = ca_entities + [{"dataset": DATASET, "entity": 46000000 + i, "name": f"Odd {i}", "geometry": wkt,
+                               "point": "POINT (-0.12 51.52)" if i % 2 else ""} for i, wkt in enumerate(odd)]
+    sqlite_path = write_dataset(str(tmp_path / "conservation-area.sqlite3"), entities)
+    monkeypatch.setattr(tiles, "BATCH", 4)  # several batches, some without a point to fall back on
+    skipped = {}
+    batched = [(e, json.dumps(f, separators=(",", ":")), b) for e, f, b in tiles._features(sqlite_path, DATASET, skipped=skipped)]
+    expected, unparseable = [], 0
+    for e in sorted(entities, key=lambda e: e["entity"]):
+        if e.get("end_date"):
+            continue
+        shape = None
+        for column in ("geometry", "point"):
+            if e.get(column):
+                try:
+                    shape = shapely.wkt.loads(e[column])
+                except Exception:
+                    unparseable += column == "geometry"
+                    continue
+                if shape.is_empty:
+                    shape = None
+                    continue
+                break
+        if shape is not None:
+            expected.append((e["entity"], json.dumps(shapely.geometry.mapping(shape), separators=(",", ":")), shape.bounds))
+    assert [(e, json.loads(f)["geometry"], b) for e, f, b in batched] == \
+        [(e, json.loads(g), b) for e, g, b in expected]
+    assert [json.dumps(json.loads(f)["geometry"], separators=(",", ":")) for _, f, _ in batched] == [g for _, g, _ in expected]
+    assert skipped == {"unparseable geometry": unparseable} and unparseable == 2
