@@ -20,6 +20,7 @@ checked for that, and each file's rows for carrying its own resource. Anything t
 raises Fallback, and the caller builds in full. Only fact_resource's rowid order differs from a full build
 (new rows come last); its rows are the same.
 """
+import copy
 import hashlib
 import os
 import shutil
@@ -70,8 +71,12 @@ def update(tmp, previous, transformed_dir, gone, new, schema, columns, ends, org
         conn.executemany("INSERT INTO temp.gone VALUES (?)", [(r,) for r in sorted(gone)])
         conn.execute("CREATE TEMP TABLE touched (entity PRIMARY KEY)")
         # CROSS JOIN: sqlite joins in the order written, from the few changed resources outwards
-        conn.execute("""INSERT OR IGNORE INTO temp.touched SELECT f.entity FROM temp.gone g
-            CROSS JOIN fact_resource fr ON fr.resource = g.resource CROSS JOIN fact f ON f.fact = fr.fact""")
+        # the old facts in hash order first: fact's key and its rows (inserted in hash order) are then read in order
+        conn.execute("CREATE TEMP TABLE gone_fact (fact TEXT PRIMARY KEY) WITHOUT ROWID")
+        conn.execute("""INSERT OR IGNORE INTO temp.gone_fact SELECT fr.fact FROM temp.gone g
+            CROSS JOIN fact_resource fr ON fr.resource = g.resource""")
+        conn.execute("""INSERT OR IGNORE INTO temp.touched SELECT f.entity FROM temp.gone_fact g
+            CROSS JOIN fact f ON f.fact = g.fact""")
         conn.execute("INSERT OR IGNORE INTO temp.touched SELECT DISTINCT entity FROM s0.fact_row")
         neighbours = {r for (r,) in conn.execute("""SELECT fr.resource FROM temp.touched t
             CROSS JOIN fact f ON f.entity = t.entity CROSS JOIN fact_resource fr ON fr.fact = f.fact""")}
@@ -100,8 +105,7 @@ def update(tmp, previous, transformed_dir, gone, new, schema, columns, ends, org
         conn.execute(f'DELETE FROM "{fact_resource.sql_name}" WHERE resource IN (SELECT resource FROM temp.gone)')
         insert = queries.fact_resource_sql(fact_resource)
         conn.execute(insert[: -len(";")] + " WHERE part = 0")
-        conn.execute('DELETE FROM fact WHERE entity IN (SELECT entity FROM temp.touched)')
-        conn.execute(queries.fact_sql(schema["fact"]))
+        _replace_facts(conn, schema["fact"])
         for sql in queries.WINNER_SQL:
             conn.execute(sql)
         conn.execute("DELETE FROM entity WHERE entity IN (SELECT entity FROM temp.touched)")
@@ -145,10 +149,28 @@ def update(tmp, previous, transformed_dir, gone, new, schema, columns, ends, org
     return counts
 
 
+def _replace_facts(conn, table):
+    """The touched entities' facts made again (queries.fact_sql into temp.new_fact); only those that differ
+    from the old ones are deleted and inserted, since most of an entity's facts stay as they were."""
+    columns = ", ".join(f'"{c}" {table.types[c]}' + (" PRIMARY KEY" if c == "fact" else "") for c in table.columns)
+    conn.execute(f"CREATE TEMP TABLE new_fact ({columns})")
+    scratch = copy.copy(table)
+    scratch.sql_name = "new_fact"  # an unqualified name finds the temp table first
+    conn.execute(queries.fact_sql(scratch))
+    same = " AND ".join(f'n."{c}" IS f."{c}"' for c in table.columns)
+    conn.execute(f"""DELETE FROM "{table.sql_name}" AS f WHERE entity IN (SELECT entity FROM temp.touched)
+        AND NOT EXISTS (SELECT 1 FROM temp.new_fact n WHERE n.fact = f.fact AND {same})""")
+    names = ", ".join(f'"{c}"' for c in table.columns)
+    conn.execute(f"""INSERT INTO "{table.sql_name}" ({names}) SELECT {names} FROM temp.new_fact n
+        WHERE NOT EXISTS (SELECT 1 FROM "{table.sql_name}" f WHERE f.fact = n.fact) ORDER BY n.rowid""")
+    conn.execute("DROP TABLE temp.new_fact")
+
+
 def _configure(conn):
     conn.execute("PRAGMA journal_mode = OFF")  # a temporary copy: a failure removes it
     conn.execute("PRAGMA synchronous = OFF")
     conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+    conn.execute(f"PRAGMA temp.cache_size = -{CACHE_KIB}")
     conn.execute("PRAGMA locking_mode = EXCLUSIVE")
     conn.execute("PRAGMA temp_store = FILE")
 
