@@ -1,4 +1,5 @@
 """From a resource path to (what it is, a generator of its rows): the dispatch over formats."""
+import json
 import os
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Optional
@@ -136,10 +137,30 @@ def _text_source(head, opener, gdal_path, copyable=False):
         return Source("application/json", rows=lambda: _json_rows(gdal_path, found, opener))
     if not sample.strip():
         raise ConversionError("no data: the file holds only blank space")
+    bare = _bare_json(sample) if len(head) < HEAD_BYTES else ""  # (the whole file is in head)
+    if bare:
+        raise ConversionError(f"not data: the file is a bare JSON {bare}")
     source = Source(f"text/csv;charset={charset}", rows=lambda: _csv_rows(found, opener))
     if copyable and found.codec == "utf-8" and not found.bom_length:
         source.verbatim = lambda output_path: _csv_verbatim(opener, output_path)
     return source
+
+
+def _bare_json(text):
+    """'null', 'true', 'false', 'number' or 'string' when the text is one JSON value of that kind (an
+    API's answer when it has no data), else '': read as CSV it would be a header of one made-up column."""
+    text = text.strip("\ufeff \t\r\n")
+    if len(text) > 4096:
+        return ""
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        return ""
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
+    if isinstance(value, (int, float)):
+        return "number"
+    return "string" if isinstance(value, str) else ""
 
 
 def _chunks(opener, size=1 << 16):

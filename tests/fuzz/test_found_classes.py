@@ -105,3 +105,17 @@ def test_json_numbers_no_float_holds_keep_their_text_instead_of_becoming_inf_or_
         result, rows = converted(content)
         assert result["status"] == "success", result["exception"]
         assert rows == [["a", "b", "c", "d", "e", "f", "g"], ["1e999", "NaN", "-Infinity", "-1E+400", "1.5", "12", "-0.0"]]
+
+
+@pytest.mark.parametrize("content,kind", [(b"42\n", "number"), (b"-1.5e3", "number"), (b'"hello"', "string"),
+                                          (b"null", "null"), (b" true\r\n", "true"), (b"\xef\xbb\xbffalse", "false")])
+def test_a_file_that_is_a_bare_json_value_is_a_failed_conversion_not_a_csv_header(converted, content, kind):
+    result, rows = converted(content)  # was a "success" with a header of one column named 42, null, ...
+    assert result["status"] == "failed" and rows is None
+    assert result["exception"] == f"not data: the file is a bare JSON {kind}"
+
+
+def test_a_csv_of_one_word_is_still_a_csv(converted):
+    for content in (b"reference\r\n", b"reference\r\nCA1\r\n", b"42\r\n43\r\n", b"name\n\"x\"\n"):
+        result, rows = converted(content)
+        assert result["status"] == "success", (content, result["exception"])
