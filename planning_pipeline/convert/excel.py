@@ -51,9 +51,45 @@ def _tidy(rows):
         yield cells
 
 
+_CELL_ERRORS = (ValueError, TypeError, IndexError, KeyError, OverflowError)
+
+
+def _tolerate_bad_cells():
+    """Make openpyxl's read-only sheet parser give a cell it cannot read (a number or boolean that is
+    not one, a shared string index past the end, a bad cell reference) as its own text, or "" for a
+    shared string it cannot find, instead of raising and losing the whole workbook: one bad value is
+    the transform's to judge (it logs an issue for a value its field cannot hold)."""
+    from openpyxl.utils.cell import coordinate_to_tuple
+    from openpyxl.worksheet import _read_only, _reader
+
+    if getattr(_read_only.WorkSheetParser, "tolerant", False):
+        return
+
+    class TolerantParser(_reader.WorkSheetParser):
+        tolerant = True
+
+        def parse_cell(self, element):
+            try:
+                return super().parse_cell(element)
+            except _CELL_ERRORS:
+                pass
+            try:
+                row, column = coordinate_to_tuple(element.get("r") or "")
+                self.col_counter = column
+            except _CELL_ERRORS:
+                self.col_counter += 1
+                row, column = self.row_counter, self.col_counter
+            kind = element.get("t", "n")
+            value = "" if kind == "s" else (element.findtext(_reader.VALUE_TAG) or "")
+            return {"row": row, "column": column, "value": value, "data_type": "s", "style_id": 0}
+
+    _read_only.WorkSheetParser = TolerantParser
+
+
 def xlsx_rows(path):
     import openpyxl
 
+    _tolerate_bad_cells()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "Data Validation extension is not supported" and the like
         stream = open(path, "rb")  # a file object: openpyxl refuses names without an Excel extension

@@ -319,3 +319,37 @@ def zigzag_wkt(vertices):
 
 def random_bytes(r, size):
     return bytes(r.randrange(256) for _ in range(size))
+
+
+STYLES_WITH_A_DATE = (b'<?xml version="1.0" encoding="UTF-8"?><styleSheet xmlns="http://schemas.openxmlformats.org/'
+                      b'spreadsheetml/2006/main"><cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="14" '
+                      b'applyNumberFormat="1"/></cellXfs></styleSheet>')
+
+
+def xlsx_cells(cells, styles=STYLES_WITH_A_DATE, shared_strings=None):
+    """A workbook whose one sheet has a header row (reference, value) and one row per raw cell XML."""
+    rows = ['<row r="1"><c r="A1" t="inlineStr"><is><t>reference</t></is></c>'
+            '<c r="B1" t="inlineStr"><is><t>name</t></is></c></row>']
+    for n, cell in enumerate(cells, 2):
+        rows.append(f'<row r="{n}"><c r="A{n}" t="inlineStr"><is><t>CA{n - 1}</t></is></c>{cell}</row>')
+    sheet_xml = (b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+                 b'spreadsheetml/2006/main"><sheetData>' + "".join(rows).encode() + b"</sheetData></worksheet>")
+    data = xlsx_with_xml(sheet_xml)
+    extra = [("xl/styles.xml", styles)]
+    if shared_strings is not None:
+        extra.append(("xl/sharedStrings.xml", shared_strings))
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        members = [(i.filename, zf.read(i)) for i in zf.infolist()]
+    rels = dict(members)["xl/_rels/workbook.xml.rels"].replace(
+        b"</Relationships>",
+        b'<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" '
+        b'Target="styles.xml"/><Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+        b'relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>')
+    types = dict(members)["[Content_Types].xml"].replace(
+        b"</Types>",
+        b'<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+        b'spreadsheetml.styles+xml"/><Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.'
+        b'openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
+    replaced = {"xl/_rels/workbook.xml.rels": rels, "[Content_Types].xml": types}
+    members = [(n, replaced.get(n, d)) for n, d in members]
+    return zip_of(members + extra)

@@ -119,3 +119,17 @@ def test_a_csv_of_one_word_is_still_a_csv(converted):
     for content in (b"reference\r\n", b"reference\r\nCA1\r\n", b"42\r\n43\r\n", b"name\n\"x\"\n"):
         result, rows = converted(content)
         assert result["status"] == "success", (content, result["exception"])
+
+
+def test_an_excel_cell_openpyxl_cannot_read_is_kept_as_its_text_and_the_workbook_converts(converted):
+    # each of these failed the whole workbook ("ValueError: could not convert string to float: ...",
+    # "IndexError: list index out of range")
+    cells = ['<c r="B2"><v>not a number</v></c>', '<c r="B3" s="1"><v>NaN</v></c>', '<c r="B4" t="b"><v>maybe</v></c>',
+             '<c r="B5" t="s"><v>99999</v></c>', '<c r="B6" t="s"><v>0</v></c>', '<c r="B7" s="1"><v>45000</v></c>',
+             '<c r="B8"><v>12.5</v></c>', '<c r="B9" t="b"><v>1</v></c>']
+    strings = (b'<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+               b'<si><t>shared</t></si></sst>')
+    result, rows = converted(mutate.xlsx_cells(cells, shared_strings=strings))
+    assert result["status"] == "success", result["exception"]
+    assert rows == [["reference", "name"], ["CA1", "not a number"], ["CA2", "NaN"], ["CA3", "maybe"], ["CA4", ""],
+                    ["CA5", "shared"], ["CA6", "2023-03-15"], ["CA7", "12.5"], ["CA8", "True"]]

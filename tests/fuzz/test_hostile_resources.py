@@ -351,6 +351,25 @@ def archive_cases():
     yield Case("xlsx-no-sheets", lambda: mutate.xlsx_with_xml(
         mutate.sheet([]), b'<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/'
                           b'2006/main"><sheets/></workbook>'), expect="failed")
+    for name, cell in (("date-serial-huge", '<c r="B{n}" s="1"><v>1e20</v></c>'),
+                       ("date-serial-negative", '<c r="B{n}" s="1"><v>-5000000</v></c>'),
+                       ("date-serial-nan", '<c r="B{n}" s="1"><v>NaN</v></c>'),
+                       ("number-junk", '<c r="B{n}"><v>not a number</v></c>'),
+                       ("shared-string-out-of-range", '<c r="B{n}" t="s"><v>99999</v></c>'),
+                       ("bad-cell-reference", '<c r="ZZZZZZ99999999" t="inlineStr"><is><t>x</t></is></c>'),
+                       ("error-cell", '<c r="B{n}" t="e"><v>#DIV/0!</v></c>'),
+                       ("boolean-junk", '<c r="B{n}" t="b"><v>maybe</v></c>')):
+        yield Case(f"xlsx-{name}", lambda c=cell: mutate.xlsx_cells([c.format(n=2)],
+                                                                    shared_strings=b'<?xml version="1.0"?><sst '
+                                                                    b'xmlns="http://schemas.openxmlformats.org/'
+                                                                    b'spreadsheetml/2006/main"><si><t>a</t></si></sst>'))
+    yield Case("xls-junk", lambda: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + mutate.random_bytes(mutate.rng("xls"), 3000),
+               expect="failed")
+    yield Case("sqlite-junk", lambda: b"SQLite format 3\x00" + mutate.random_bytes(mutate.rng("sqlite"), 3000),
+               expect="failed")
+    yield Case("geopackage-header-only", lambda: geopackage()[:1024], expect="failed")
+    yield Case("ods-junk", lambda: mutate.zip_of([("mimetype", b"application/vnd.oasis.opendocument.spreadsheet"),
+                                                  ("content.xml", b"<junk")]), expect="failed")
     yield Case("kml-billion-laughs", lambda: mutate.kml_with(mutate.LAUGHS), expect="failed")
     yield Case("kml-external-entity", lambda: mutate.kml_with(mutate.EXTERNAL, b"&ext;"), expect="failed")
     yield Case("kml-deep-elements", lambda: b'<?xml version="1.0"?><kml xmlns="http://www.opengis.net/kml/2.2">'
