@@ -212,7 +212,8 @@ def _reaches(r, tiles, hull):
 def annotate(line, zoom, min_zoom, max_zoom):
     """A feature's GeoJSON line (bytes) tiled up to zoom (None: at no zoom, yet read for the layer's statistics)."""
     if zoom is None:
-        # below the minimum zoom: in no tile; when that is zoom 0, above the maximum instead
+        # below the minimum zoom: in no tile (from zoom 0 every feature is in the one zoom-0 tile, which
+        # every change affects: none is left out; above the maximum would do, tiled slower)
         member = b'{"maxzoom":%d}' % (min_zoom - 1) if min_zoom > 0 else b'{"minzoom":%d,"maxzoom":%d}' % ((max_zoom + 1,) * 2)
     elif zoom == max_zoom:
         return line

@@ -140,7 +140,7 @@ def test_many_changes_in_a_small_area_among_real_boundaries(tmp_path, ca_entitie
 
 
 @pytest.mark.usefixtures("always_incremental")
-def test_a_build_from_zoom_0_leaves_unreached_features_out_of_every_tile(tmp_path, ca_entities):
+def test_an_incremental_build_from_zoom_0_to_9_equals_a_full_build(tmp_path, ca_entities):
     york = {"dataset": DATASET, "entity": 44000500, "name": "York", "reference": "YORK", "point": "POINT (-1.08 53.96)"}
     after = [dict(e, name="Renamed") if e["entity"] == 44000002 else e for e in ca_entities] + [york]
     incremental_equals_full(tmp_path, ca_entities + [york], after, min_zoom=0, max_zoom=9)
