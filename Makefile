@@ -169,5 +169,6 @@ bench: $(VENV_READY)
 	$(PYTHON) bench/transform_bench.py
 	$(PYTHON) bench/assemble_bench.py
 	$(PYTHON) bench/assemble_floor.py
+	$(PYTHON) bench/tiles_bench.py
 	$(PYTHON) bench/collection_bench.py
 .PHONY: bench
