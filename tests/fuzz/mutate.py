@@ -353,3 +353,11 @@ def xlsx_cells(cells, styles=STYLES_WITH_A_DATE, shared_strings=None):
     replaced = {"xl/_rels/workbook.xml.rels": rels, "[Content_Types].xml": types}
     members = [(n, replaced.get(n, d)) for n, d in members]
     return zip_of(members + extra)
+
+
+def rezip(data, change):
+    """The zip `data` with each member (name, bytes) passed through change(name, bytes) -> bytes, or None to drop it."""
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        members = [(i.filename, zf.read(i)) for i in zf.infolist() if not i.is_dir()]
+    changed = [(name, change(name, body)) for name, body in members]
+    return zip_of([(name, body) for name, body in changed if body is not None])

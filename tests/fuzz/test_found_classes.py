@@ -133,3 +133,18 @@ def test_an_excel_cell_openpyxl_cannot_read_is_kept_as_its_text_and_the_workbook
     assert result["status"] == "success", result["exception"]
     assert rows == [["reference", "name"], ["CA1", "not a number"], ["CA2", "NaN"], ["CA3", "maybe"], ["CA4", ""],
                     ["CA5", "shared"], ["CA6", "2023-03-15"], ["CA7", "12.5"], ["CA8", "True"]]
+
+
+EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "data", "resource-examples")
+
+
+@pytest.mark.parametrize("prj", [b"GEOGCS[junk", b"\x00\xff", b'PROJCS["x",GEOGCS["y",DATUM["z"]]]'])
+def test_a_shapefile_whose_prj_gdal_cannot_parse_still_converts_in_its_own_coordinates(converted, prj):
+    # the coordinate system is never used (the transform tells it from the coordinates), but GDAL's
+    # complaint about it ("missing , or ]") failed the whole file
+    with open(os.path.join(EXAMPLES, "shapefile_zip.resource"), "rb") as f:
+        real = f.read()
+    good, good_rows = converted(real)
+    result, rows = converted(mutate.rezip(real, lambda name, body: prj if name.endswith(".prj") else body))
+    assert good["status"] == "success" and result["status"] == "success", result["exception"]
+    assert rows == good_rows and len(rows) > 1

@@ -177,7 +177,7 @@ GEOMETRY_VALUES = {
 }
 POINT_VALUES = {"garbage": "POINT(x y)", "1e308": "POINT(1e308 -1e308)", "nan": "POINT(nan 51)",
                 "polygon": mutate.CA_ROW[2]}
-DATE_VALUES = {"zeros": "0000-00-00", "year-99999": "99999-01-01", "feb-30": "2024-02-30",
+DATE_VALUES = {"zeros": "0000-00-00", "not-leap": "1900-02-29", "offset-25h": "2024-01-01T00:00:00+25:00", "year-99999": "99999-01-01", "feb-30": "2024-02-30",
                "uk-feb-31": "31/02/2024", "1e999": "1e999", "minus-zero": "-0", "digits": "9" * 400,
                "bad-time": "2024-02-29T25:61:61", "year-0": "0000-01-01"}
 BROWNFIELD_NUMBERS = {"1e999": "1e999", "minus-zero": "-0", "nan": "NaN", "infinity": "inf", "-infinity": "-Infinity",
@@ -225,6 +225,15 @@ def _value_cases():
 
 
 def text_cases():
+    yield Case("line-separators-in-values", lambda: mutate.csv_bytes(
+        [mutate.CA_HEADER[:3] + ["notes"], ["CA1", "Old\u2028Town\x85", mutate.CA_ROW[2], "a\x0bb\x0cc\u2029d"],
+         ["CA2", "Next", mutate.CA_ROW[2], "e"]]), expect="success",
+        check=lambda o: {"CA1", "CA2"} <= {f["value"] for f in o.facts if f["field"] == "reference"}
+        or pytest.fail(str(o.facts)))
+    yield Case("header-name-1mb", lambda: mutate.csv_bytes([["reference", "n" * (1 << 20)], ["CA1", "x"]]),
+               expect="success")
+    yield Case("nul-in-header", lambda: b"refer\x00ence,na\x00me\r\nCA1,Old Town\r\n", expect="success",
+               check=lambda o: "Old Town" in {f["value"] for f in o.facts} or pytest.fail(str(o.facts)))
     yield Case("zero-bytes", lambda: b"", expect="failed")
     yield Case("blank-space", lambda: b" \r\n\t\n\n  \n", expect="failed")
     yield Case("one-quote", lambda: b'"', expect=None)
@@ -370,6 +379,25 @@ def archive_cases():
     yield Case("geopackage-header-only", lambda: geopackage()[:1024], expect="failed")
     yield Case("ods-junk", lambda: mutate.zip_of([("mimetype", b"application/vnd.oasis.opendocument.spreadsheet"),
                                                   ("content.xml", b"<junk")]), expect="failed")
+    for name, change in (("prj-junk", lambda n, d: b"GEOGCS[junk" if n.endswith(".prj") else d),
+                         ("cpg-unknown", lambda n, d: b"NOT-AN-ENCODING-\xff" if n.endswith(".cpg") else d),
+                         ("cpg-utf16", lambda n, d: b"UTF-16" if n.endswith(".cpg") else d),
+                         ("dbf-truncated", lambda n, d: d[:len(d) // 3] if n.endswith(".dbf") else d),
+                         ("shx-missing", lambda n, d: None if n.endswith(".shx") else d),
+                         ("dbf-missing", lambda n, d: None if n.endswith(".dbf") else d),
+                         ("shp-header-only", lambda n, d: d[:100] if n.endswith(".shp") else d)):
+        yield Case(f"shapefile-{name}", lambda c=change: mutate.rezip(example("shapefile_zip.resource"), c))
+    yield Case("zip-member-name-not-utf8", lambda: mutate.zip_of([("caf\udce9}.csv".encode("utf-8", "surrogateescape")
+                                                                   .decode("cp437"), mutate.ca_csv())]))
+    yield Case("geojson-bogus-crs", lambda: mutate.feature_collection([{"type": "Polygon", "coordinates": [
+        mutate.RING]}]).replace(b'{"type": "FeatureCollection",',
+                                b'{"type": "FeatureCollection", "crs": {"type": "name", "properties": '
+                                b'{"name": "urn:ogc:def:crs:EPSG::999999"}},'), expect="success")
+    yield Case("gml-bogus-srs", lambda: example("gml.resource").replace(b'srsName="', b'srsName="EPSG:999999#', 1))
+    yield Case("kml-many-placemarks", lambda: b'<?xml version="1.0"?><kml xmlns="http://www.opengis.net/kml/2.2">'
+               b"<Document>" + b"".join(b"<Placemark><name>CA%d</name><Point><coordinates>-0.1,51.5</coordinates>"
+                                        b"</Point></Placemark>" % i for i in range(20_000)) + b"</Document></kml>",
+               expect="success")
     yield Case("kml-billion-laughs", lambda: mutate.kml_with(mutate.LAUGHS), expect="failed")
     yield Case("kml-external-entity", lambda: mutate.kml_with(mutate.EXTERNAL, b"&ext;"), expect="failed")
     yield Case("kml-deep-elements", lambda: b'<?xml version="1.0"?><kml xmlns="http://www.opengis.net/kml/2.2">'
