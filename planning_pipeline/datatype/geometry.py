@@ -414,10 +414,13 @@ def normalise_geometries(values, datatype, issue_sinks):
     sinks = list(issue_sinks) if issue_sinks is not None else [None] * len(values)
     if len(sinks) != len(values):
         raise ValueError("one issue sink per value is needed")
-    if datatype == "multipolygon":
-        return _multipolygons(values, sinks)
-    if datatype == "point":
-        return _points(values, sinks)
+    # coordinates near the largest double (1e308) overflow to inf on the way (midpoints, scaling): those
+    # values are rejected with an issue, so numpy's RuntimeWarnings would only be noise on stderr
+    with np.errstate(over="ignore", invalid="ignore"):
+        if datatype == "multipolygon":
+            return _multipolygons(values, sinks)
+        if datatype == "point":
+            return _points(values, sinks)
     return [v.strip() for v in values]
 
 
@@ -486,7 +489,8 @@ def normalise_points_xy(xs, ys, issue_sinks):
     except (ValueError, TypeError, AttributeError):
         keep, xy = _numbers(xs, ys, sinks)
     if keep:
-        coords, rejected = _reproject_points(np.array(xy, dtype=np.float64), [sinks[i] for i in keep])
+        with np.errstate(over="ignore", invalid="ignore"):  # (as in normalise_geometries)
+            coords, rejected = _reproject_points(np.array(xy, dtype=np.float64), [sinks[i] for i in keep])
         good = np.flatnonzero(~rejected)
         texts = format_numbers(coords[good].ravel())
         for j, at in enumerate(good.tolist()):

@@ -148,3 +148,31 @@ def test_a_shapefile_whose_prj_gdal_cannot_parse_still_converts_in_its_own_coord
     result, rows = converted(mutate.rezip(real, lambda name, body: prj if name.endswith(".prj") else body))
     assert good["status"] == "success" and result["status"] == "success", result["exception"]
     assert rows == good_rows and len(rows) > 1
+
+
+@pytest.mark.parametrize("datatype,value", [("multipolygon", "POLYGON((0 0,1e308 0,1e308 1e308,0 0))"),
+                                            ("multipolygon", "MULTIPOLYGON(((-1e308 -1e308,1e308 -1e308,1e308 1e308,-1e308 -1e308)))"),
+                                            ("point", "POINT(1e308 -1e308)"), ("point", "POINT(-1.7e308 1.7e308)")])
+def test_coordinates_near_the_largest_double_are_rejected_with_an_issue_and_no_numpy_warnings(datatype, value):
+    import warnings
+
+    from planning_pipeline.datatype import ListIssues, normalise_geometries
+
+    issues = ListIssues()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "RuntimeWarning: overflow encountered in multiply" went to stderr
+        assert normalise_geometries([value], datatype, [issues]) == [""]
+    assert issues.types == ["invalid coordinates"]
+
+
+def test_geox_geoy_near_the_largest_double_are_rejected_with_an_issue_and_no_numpy_warnings():
+    import warnings
+
+    from planning_pipeline.datatype import ListIssues, normalise_points_xy
+
+    issues = ListIssues()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert normalise_points_xy(["1e308", "-0.1"], ["1.7e308", "51.5"], [issues, None]) == [
+            None, ("-0.100000", "51.500000")]
+    assert issues.types == ["invalid coordinates"]

@@ -497,6 +497,7 @@ def test_hostile_resource_through_bin_transform_has_a_clear_outcome(outcomes, ca
     outcome = outcomes[case.name]
     status, stdout, stderr = outcome.transform
     assert_clean_exit("bin/transform", status, stdout, stderr, (0,), outcome.path)
+    assert status != 0 or not stderr.strip(), f"bin/transform printed on stderr: {stderr[-2000:]}"
     name = case.filename + ".csv"
     expected = {"transformed": [name], "issue": [name], "column-field": [name], "dataset-resource": [name],
                 "converted-resource": [name]}
