@@ -335,9 +335,9 @@ def xlsx_cells(cells, styles=STYLES_WITH_A_DATE, shared_strings=None):
     sheet_xml = (b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
                  b'spreadsheetml/2006/main"><sheetData>' + "".join(rows).encode() + b"</sheetData></worksheet>")
     data = xlsx_with_xml(sheet_xml)
-    extra = [("xl/styles.xml", styles)]
-    if shared_strings is not None:
-        extra.append(("xl/sharedStrings.xml", shared_strings))
+    if shared_strings is None:
+        shared_strings = b'<?xml version="1.0"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"/>'
+    extra = [("xl/styles.xml", styles), ("xl/sharedStrings.xml", shared_strings)]
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         members = [(i.filename, zf.read(i)) for i in zf.infolist()]
     rels = dict(members)["xl/_rels/workbook.xml.rels"].replace(

@@ -372,6 +372,12 @@ def archive_cases():
                                                                     shared_strings=b'<?xml version="1.0"?><sst '
                                                                     b'xmlns="http://schemas.openxmlformats.org/'
                                                                     b'spreadsheetml/2006/main"><si><t>a</t></si></sst>'))
+    yield Case("xlsx-last-cell", lambda: mutate.xlsx_cells(
+        ['<c r="B2" t="inlineStr"><is><t>Old Town</t></is></c></row><row r="1048576"><c r="XFD1048576" '
+         't="inlineStr"><is><t>far away</t></is></c>']), expect="success")
+    yield Case("xlsx-wide-rows", lambda: mutate.xlsx_cells(
+        ['<c r="B{n}" t="inlineStr"><is><t>x</t></is></c><c r="XFD{n}"><v>1</v></c>'.format(n=n) for n in range(2, 200)]),
+        expect="success")
     yield Case("xls-junk", lambda: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + mutate.random_bytes(mutate.rng("xls"), 3000),
                expect="failed")
     yield Case("sqlite-junk", lambda: b"SQLite format 3\x00" + mutate.random_bytes(mutate.rng("sqlite"), 3000),
