@@ -230,6 +230,11 @@ def text_cases():
          ["CA2", "Next", mutate.CA_ROW[2], "e"]]), expect="success",
         check=lambda o: {"CA1", "CA2"} <= {f["value"] for f in o.facts if f["field"] == "reference"}
         or pytest.fail(str(o.facts)))
+    yield Case("reserved-column-names", lambda: mutate.csv_bytes(
+        [["reference", "name", "entity", "entry-number", "resource", "fact", "priority", "line-number", "prefix",
+          "organisation", "entry-date", "dataset"],
+         ["CA1", "Old Town", "abc", "-5", "../../x", "f", "zz", "0", "other-prefix", "nonsense:org", "9999-99-99", "x"],
+         ["CA2", "New Town", "1", "1e9", "", "", "-1", "", "", "", "", ""]]), expect="success")
     yield Case("header-name-1mb", lambda: mutate.csv_bytes([["reference", "n" * (1 << 20)], ["CA1", "x"]]),
                expect="success")
     yield Case("nul-in-header", lambda: b"refer\x00ence,na\x00me\r\nCA1,Old Town\r\n", expect="success",
@@ -404,6 +409,14 @@ def archive_cases():
                b"<Document>" + b"".join(b"<Placemark><name>CA%d</name><Point><coordinates>-0.1,51.5</coordinates>"
                                         b"</Point></Placemark>" % i for i in range(20_000)) + b"</Document></kml>",
                expect="success")
+    yield Case("kml-network-links", lambda: b'<?xml version="1.0"?><kml xmlns="http://www.opengis.net/kml/2.2"><Document>'
+               + b"".join(b"<NetworkLink><Link><href>http://192.0.2.1/%d.kml</href></Link></NetworkLink>" % i
+                          for i in range(20))
+               + b"<Placemark><name>CA1</name><Point><coordinates>-0.1,51.5</coordinates></Point></Placemark>"
+               b"</Document></kml>")
+    yield Case("gml-remote-xlinks", lambda: example("gml.resource").replace(
+        b"<gml:featureMember>", b'<gml:featureMember xlink:href="http://192.0.2.1/f.gml#x" '
+                                b'xmlns:xlink="http://www.w3.org/1999/xlink">', 5))
     yield Case("kml-billion-laughs", lambda: mutate.kml_with(mutate.LAUGHS), expect="failed")
     yield Case("kml-external-entity", lambda: mutate.kml_with(mutate.EXTERNAL, b"&ext;"), expect="failed")
     yield Case("kml-deep-elements", lambda: b'<?xml version="1.0"?><kml xmlns="http://www.opengis.net/kml/2.2">'
