@@ -168,6 +168,7 @@ bench: $(VENV_READY)
 	$(PYTHON) bench/datatype_bench.py
 	$(PYTHON) bench/transform_bench.py
 	$(PYTHON) bench/assemble_bench.py
+	$(PYTHON) bench/assemble_bench.py --entities 90000 --resources 300 --incremental
 	$(PYTHON) bench/assemble_floor.py
 	$(PYTHON) bench/tiles_bench.py
 	$(PYTHON) bench/collection_bench.py
