@@ -309,7 +309,9 @@ def _open(path, kind, name, messages):
         except RuntimeError as error:
             if "not recognized as a supported file format" not in str(error):
                 failure = error
-    message = " ".join(str(failure).replace(path, "").split())  # keep the log line short
+    message = " ".join(str(failure).replace(path, "").split()).lstrip(": ")  # keep the log line short
+    if kind == "ods" and message == "No such file or directory":  # what GDAL's ODS driver says of any it cannot parse
+        raise ConversionError(f"{name}: not a readable OpenDocument spreadsheet (its content.xml is missing or broken)")
     if "not recognized as a supported file format" in message:
         raise ConversionError(f"{name}: not a vector format GDAL can read")
     raise ConversionError(f"GDAL could not open {name}: {message}")

@@ -176,3 +176,14 @@ def test_geox_geoy_near_the_largest_double_are_rejected_with_an_issue_and_no_num
         assert normalise_points_xy(["1e308", "-0.1"], ["1.7e308", "51.5"], [issues, None]) == [
             None, ("-0.100000", "51.500000")]
     assert issues.types == ["invalid coordinates"]
+
+
+def test_an_opendocument_spreadsheet_gdal_cannot_parse_is_a_failed_conversion_that_says_so(converted):
+    # GDAL's ODS driver says "ODS:PATH: No such file or directory" of the file it was given: logged as
+    # "GDAL could not open spreadsheet: : No such file or directory"
+    mimetype = ("mimetype", b"application/vnd.oasis.opendocument.spreadsheet")
+    for members in ([mimetype, ("content.xml", b"<junk")], [mimetype]):
+        result, rows = converted(mutate.zip_of(members))
+        assert result["status"] == "failed" and rows is None
+        assert result["exception"] == ("spreadsheet: not a readable OpenDocument spreadsheet "
+                                       "(its content.xml is missing or broken)")
