@@ -1,4 +1,5 @@
 """From a resource path to (what it is, a generator of its rows): the dispatch over formats."""
+import codecs
 import json
 import os
 from dataclasses import dataclass, field
@@ -124,7 +125,10 @@ def _text_source(head, opener, gdal_path, copyable=False):
     gdal_path is where GDAL can read the same bytes (the file, or a /vsizip/ path); copyable: opener
     can be called after this returns (a plain file), so a CSV may be copied as it is."""
     found = encoding.detect(head)
-    sample = head[found.bom_length:].decode(found.codec, errors="replace").replace("\x00", "")
+    # a character cut at the end of the sample (or of a truncated file) is not binary content: in a small
+    # file its one replacement character would be more than looks_binary allows
+    decoder = codecs.getincrementaldecoder(found.codec)(errors="replace")
+    sample = decoder.decode(head[found.bom_length:], final=False).replace("\x00", "")
     if detect.looks_binary(sample):
         raise ConversionError("not a data file: binary content of no known format")
     kind = detect.text_kind(sample)

@@ -187,3 +187,15 @@ def test_an_opendocument_spreadsheet_gdal_cannot_parse_is_a_failed_conversion_th
         assert result["status"] == "failed" and rows is None
         assert result["exception"] == ("spreadsheet: not a readable OpenDocument spreadsheet "
                                        "(its content.xml is missing or broken)")
+
+
+@pytest.mark.parametrize("content,name", [
+    ("reference,name\r\nCA1,Café\r\n".encode("utf-16")[:-1], "Café"),  # the last byte of a UTF-16 file cut off
+    (b"reference,name\r\nCA1,Caf\xc3", "CafÃ"),  # a small UTF-8 file cut inside its last character
+], ids=["utf-16", "utf-8"])
+def test_a_small_text_file_cut_inside_its_last_character_converts_not_refused_as_binary(converted, content, name):
+    # the cut character's one replacement character was over 2% of so short a sample: "not a data file:
+    # binary content of no known format"
+    result, rows = converted(content)
+    assert result["status"] == "success", result["exception"]
+    assert rows[:2] == [["reference", "name"], ["CA1", name]]

@@ -235,6 +235,14 @@ def text_cases():
           "organisation", "entry-date", "dataset"],
          ["CA1", "Old Town", "abc", "-5", "../../x", "f", "zz", "0", "other-prefix", "nonsense:org", "9999-99-99", "x"],
          ["CA2", "New Town", "1", "1e9", "", "", "-1", "", "", "", "", ""]]), expect="success")
+    yield Case("utf-32-with-bom", lambda: "reference,name\r\nCA1,Café\r\n".encode("utf-32"), expect="success",
+               check=lambda o: "Café" in {f["value"] for f in o.facts} or pytest.fail(str(o.facts)))
+    yield Case("utf-16-odd-length", lambda: "reference,name\r\nCA1,Café\r\n".encode("utf-16")[:-1], expect="success")
+    yield Case("utf-8-overlong-and-surrogates", lambda: b"reference,name\r\nCA1,\xc0\xaf\xed\xa0\x80\xf4\x90\x80\x80x\r\n",
+               expect="success")
+    yield Case("utf-8-then-cp1252", lambda: "reference,name\r\nCA1,Café\r\n".encode() * 3000
+               + "CA2,Caf\xe9 \x80\r\n".encode("latin-1"), expect="success",
+               check=lambda o: "Café €" in {f["value"] for f in o.facts} or pytest.fail("CA2's name misread"))
     yield Case("header-name-1mb", lambda: mutate.csv_bytes([["reference", "n" * (1 << 20)], ["CA1", "x"]]),
                expect="success")
     yield Case("nul-in-header", lambda: b"refer\x00ence,na\x00me\r\nCA1,Old Town\r\n", expect="success",
