@@ -50,6 +50,18 @@ def _ignored(name):
     return name.startswith("__MACOSX/") or base.startswith("._") or name.endswith("/")
 
 
+def _lying(info):
+    """True when a member's stated uncompressed size is smaller than its compressed data could give:
+    GDAL's /vsizip/ reads a member to the end of its data whatever the size says, so a member stating
+    100 bytes could still expand to gigabytes. Stored data is its own size; deflate adds about 0.03%
+    (zlib's bound; 1% and 1 KiB are allowed, for other encoders); other methods are left alone."""
+    if info.compress_type == zipfile.ZIP_STORED:
+        return info.compress_size > info.file_size + 12  # (12: a ZipCrypto header)
+    if info.compress_type == zipfile.ZIP_DEFLATED:
+        return info.compress_size > info.file_size + info.file_size // 100 + 1024
+    return False
+
+
 def check(archive, max_bytes=MAX_UNCOMPRESSED_BYTES, max_members=MAX_MEMBERS):
     """Raise ConversionError unless the open ZipFile is safe to read."""
     infos = archive.infolist()
@@ -64,6 +76,10 @@ def check(archive, max_bytes=MAX_UNCOMPRESSED_BYTES, max_members=MAX_MEMBERS):
             raise ConversionError(
                 f"zip archive member {info.filename!r} would uncompress to {info.file_size} bytes from "
                 f"{info.compress_size}, over {BOMB_RATIO} times its size (zip bomb?)")
+        if _lying(info):
+            raise ConversionError(
+                f"zip archive member {info.filename!r} claims to uncompress to {info.file_size} bytes, but its "
+                f"{info.compress_size} compressed bytes cannot be so few (a corrupt or lying archive)")
         if _unsafe(info.filename):
             raise ConversionError(f"zip archive member name escapes the archive: {info.filename!r}")
         if info.flag_bits & 0x1:

@@ -361,3 +361,18 @@ def rezip(data, change):
         members = [(i.filename, zf.read(i)) for i in zf.infolist() if not i.is_dir()]
     changed = [(name, change(name, body)) for name, body in members]
     return zip_of([(name, body) for name, body in changed if body is not None])
+
+
+def with_stated_size(data, member, size):
+    """The zip `data` with `member`'s uncompressed size stated as `size` in its local and central headers."""
+    out = bytearray(data)
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        info = zf.getinfo(member)
+    struct.pack_into("<I", out, info.header_offset + 22, size)
+    at = out.find(b"PK\x01\x02")
+    while at >= 0:
+        length = struct.unpack_from("<H", out, at + 28)[0]
+        if out[at + 46:at + 46 + length].decode("utf-8", "replace") == member:
+            struct.pack_into("<I", out, at + 24, size)
+        at = out.find(b"PK\x01\x02", at + 4)
+    return bytes(out)

@@ -199,3 +199,20 @@ def test_a_small_text_file_cut_inside_its_last_character_converts_not_refused_as
     result, rows = converted(content)
     assert result["status"] == "success", result["exception"]
     assert rows[:2] == [["reference", "name"], ["CA1", name]]
+
+
+def test_a_zip_member_whose_stated_size_is_smaller_than_its_compressed_data_is_refused(converted):
+    # GDAL's /vsizip/ read the member to the end of its data, whatever the size said: a shapefile stating
+    # 120 bytes still gave every row, so a member stating 100 bytes could expand to gigabytes unchecked
+    with open(os.path.join(EXAMPLES, "shapefile_zip.resource"), "rb") as f:
+        real = f.read()
+    lying = mutate.with_stated_size(real, "ConservationAreas.shp", 120)
+    result, rows = converted(lying)
+    assert result["status"] == "failed" and rows is None
+    assert result["exception"].startswith("zip archive member 'ConservationAreas.shp' claims to uncompress to 120 "
+                                          "bytes, but its 13275 compressed bytes cannot be so few")
+    result, rows = converted(mutate.zip_bomb(honest=False))  # 100 bytes stated, 1.1 GB in fact
+    assert result["status"] == "failed" and "claims to uncompress to 100 bytes" in result["exception"]
+    for incompressible in (mutate.random_bytes(mutate.rng("incompressible"), 300_000), b"", b"x"):
+        result, rows = converted(mutate.zip_of([("a.csv", b"a,b\r\n" + incompressible)]))  # honest sizes pass
+        assert "claims to uncompress" not in result["exception"]
