@@ -9,6 +9,7 @@ Keys. Everything the platform's pipeline also writes keeps the platform's key, u
   var/transformed/D/, var/issue/D/                         <C>-collection/{transformed,issue}/D/
   var/{converted-resource,column-field,dataset-resource}/D/   <C>-collection/var/.../D/
   dataset/D.*, D-issue.csv, D-changes.{csv,json} (sqlite, inspect JSON, entity CSV, tiles, changelog)   <C>-collection/dataset/
+  var/assembled/D.manifest.json (what the candidate was assembled from)                   <C>-collection/var/assembled/
   dataset/flattened/D.{csv,json,geojson,parquet}           dataset/D.* (bucket root, as the platform hoists them)
   dataset/organisation{,-check}.csv (organisation only)    organisation-collection/dataset/
 
@@ -146,6 +147,9 @@ def _dataset_mappings(collection, prefix, datasets):
         names += ["organisation.csv", "organisation-check.csv"]
     if datasets:
         found.append(Mapping("dataset/", prefix + "dataset/", include=names))
+        # what the candidate was assembled from: it names the candidate's inode, so a restored (relinked)
+        # candidate is assembled in full the next time, but the workspace is restored as it was saved
+        found.append(Mapping("var/assembled/", f"{prefix}var/assembled/", include=[f"{d}.manifest.json" for d in datasets]))
         found.append(Mapping("dataset/flattened/", "dataset/", include=[f"{d}.*" for d in datasets]))
     return found
 
