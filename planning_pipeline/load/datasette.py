@@ -20,7 +20,7 @@ PLUGINS_DIR = os.path.join(ROOT, "plugins")
 SERVED_SUFFIXES = (".sqlite3", ".sqlite3.json", ".mbtiles")
 
 
-def _copy_atomic(source, target):
+def _link_or_copy_atomic(source, target):
     """Put source at target through a temporary name in target's directory, then rename.
 
     On the same filesystem the temporary name is a hard link, not a copy (a 400 MB database took ~1 s
@@ -106,7 +106,7 @@ def publish(directory, paths, log=print):
     # inspect JSON first, so a watcher never sees a new database with old counts
     for path in sorted(paths, key=lambda p: (not p.endswith(".json"), p)):
         target = os.path.join(directory, os.path.basename(path))
-        _copy_atomic(path, target)
+        _link_or_copy_atomic(path, target)
         log(f"publish-datasette: {path} -> {target}")
     for name in sorted(names):
         if name.endswith(".sqlite3") and name + ".json" not in names:
